@@ -1,0 +1,30 @@
+"""Writing generated files: atomically, and only when their content changes."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_if_changed(path: Path, content: str) -> bool:
+    """Write `content` to `path` unless it already holds exactly that; True when written.
+
+    The new content goes to a temporary file in the same folder first and is then renamed over
+    the target, so a reader (or an interrupted build) never sees a half-written file.
+    """
+    data = content.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return True

@@ -1,0 +1,59 @@
+"""What the user selected: board, transport, commands, devices and settings, from either front end."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .errors import FirmwareError
+
+PREFIX = "custom_firmware_"
+KEYS = ("board", "transport", "commands", "devices")
+
+
+def split_ids(text: str) -> list[str]:
+    """'dht_read, RELAY_SET' (commas or new lines) -> ['dht_read', 'relay_set'], kept once each."""
+    seen: list[str] = []
+    for item in re.split(r"[,\n]", text):
+        item = item.strip().lower()
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One firmware selection. `origin` says where options come from, for error messages."""
+
+    transport: str
+    board: str = ""              # a board definition id, if named explicitly
+    platformio_board: str = ""   # the env's `board`, matched against platformio_boards
+    commands: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)
+    origin: str = "cli"          # "cli" or "[env:NAME]"
+
+    def option(self, key: str) -> str:
+        """How the user writes option `key` (board, transport, ... or a SETTING) in this front end."""
+        if self.origin == "cli":
+            return f"--set {key}=..." if key.isupper() else f"--{key}"
+        return f"{PREFIX}{key.lower()} in {self.origin}"
+
+    @classmethod
+    def from_platformio(cls, env_name: str, pio_board: str, options: Mapping[str, str]) -> Selection:
+        """Build from an env's options: custom_firmware_<key>, other keys being SETTINGS."""
+        origin = f"[env:{env_name}]"
+        ours = {k[len(PREFIX):].lower(): str(v) for k, v in options.items() if k.startswith(PREFIX)}
+        transport = ours.pop("transport", "").strip()
+        if not transport:
+            raise FirmwareError(f"no transport selected in {origin}",
+                                f"add {PREFIX}transport = serial_standard (or another transport id)")
+        return cls(
+            transport=transport.lower(),
+            board=ours.pop("board", "").strip().lower(),
+            platformio_board=pio_board,
+            commands=tuple(split_ids(ours.pop("commands", ""))),
+            devices=tuple(split_ids(ours.pop("devices", ""))),
+            settings={k.upper(): v for k, v in sorted(ours.items())},
+            origin=origin,
+        )

@@ -1,0 +1,833 @@
+/*
+ * avr_board: a simulated Arduino-style AVR board built on simavr 1.6.
+ *
+ * Usage: avr_board --mcu atmega328p|atmega2560 --freq HZ [--realtime] [--latency] FIRMWARE.elf
+ *
+ * UART0 is bridged to a pseudo-terminal (simavr's uart_pty part). The board talks to its host
+ * with lines of text: commands on stdin, events and replies on stdout. Every line the library
+ * itself prints goes to stderr, so stdout carries only the protocol below. Cycle counts are
+ * simulated CPU cycles since start; they only grow (an MCU reset does not rewind them).
+ *
+ * stdout, first line:
+ *   serial: /dev/pts/N           the pty wired to UART0
+ * events:
+ *   pin PB5 1 @C                 an output pin the MCU drives changed level (PORT/DDR writes);
+ *                                reported again when the pin becomes an output after being an
+ *                                input, a timer PWM output or a reset
+ *   pwm PB1 HIGH PERIOD @C       a timer compare output (analogWrite) measured on the pin:
+ *                                HIGH cycles high out of PERIOD cycles; repeated only when
+ *                                either moves by more than PERIOD/512
+ *   reset @C                     the MCU was reset (watchdog, `reset` command)
+ *   latency N @C                 with --latency: N cycles from the end of the stop bit of a
+ *                                '\n' received on UART0 to the MCU writing its next byte to UDR0
+ *   halt done|crashed @C         the firmware stopped the core (sleep with interrupts off,
+ *                                bad opcode...); commands still work, `reset` restarts it
+ * commands (one per line; each answered by `ok @C` or `error TEXT`, after its reply lines):
+ *   set PD2 0|1                  drive an input pin from outside
+ *   release PD2                  stop driving it; the line keeps an external pull-up (reads 1
+ *                                while the MCU does not drive it), like a button with its
+ *                                resistor. Pins never set float as simavr models them: they
+ *                                read the internal pull-up (PORT bit), else 0
+ *   get PD2                      reply `state PD2 out|in LEVEL`: the driven level of an output,
+ *                                the level the firmware reads on an input
+ *   adc CH MILLIVOLTS            voltage on ADC channel CH (0-7; Vcc = AVcc = AREF = 5000 mV)
+ *   dht PD2 dht22|dht11 T H      attach a DHT sensor answering T degrees C, H % humidity
+ *   dht PD2 none                 detach it (the line stays pulled up, nobody answers)
+ *   cycles                       reply `cycles N`
+ *   reset                        reset the MCU (like the reset button)
+ *   quit                         stop (also stdin EOF, SIGINT, SIGTERM); exit code 0
+ *
+ * The DHT model: when the MCU has held the line low for at least 0.8 ms (DHT22 needs 1 ms,
+ * DHT11 18 ms; both are accepted from 0.8 ms) and releases it, the sensor waits 30 us, pulls
+ * low 80 us, releases 80 us, then sends 40 bits (50 us low, then high 27 us for 0 or 70 us for
+ * 1) and ends with 50 us low before releasing the line. `set`/`release` on a DHT pin detach it.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim_avr.h"
+#include "sim_elf.h"
+#include "sim_io.h"
+#include "sim_irq.h"
+#include "sim_regbit.h"
+#include "sim_time.h"
+#include "avr_adc.h"
+#include "avr_ioport.h"
+#include "avr_timer.h"
+#include "avr_uart.h"
+#include "uart_pty.h"
+
+#define MAX_PORTS 12            /* A..L on the largest megas */
+#define MAX_COMPARATORS 2       /* timer outputs sharing one pin (OC0A/OC1C on mega PB7) */
+#define MAX_LINE 256
+#define DHT_MIN_START_USEC 800
+#define DHT_FIRST_REPLY_USEC 30
+#define ADC_CHANNELS 8          /* simavr 1.6 keeps values for ADC0..ADC7 only */
+#define SUPPLY_MV 5000
+#define RUN_BATCH 1024          /* instructions between command polls */
+
+/* What the host connects to a pin from outside the MCU. */
+enum line { LINE_FLOAT, LINE_LOW, LINE_HIGH, LINE_PULLUP };
+
+typedef struct dht_t {
+	int model;                  /* 11 or 22 */
+	uint8_t data[5];
+	int mcu_low;                /* the MCU drives the line low */
+	avr_cycle_count_t low_since;
+	int step;                   /* next phase of the reply, 0 when idle */
+	int sensor_low;             /* the sensor pulls the line low */
+} dht_t;
+
+typedef struct port_t port_t;
+
+typedef struct pin_t {
+	port_t *port;
+	uint8_t bit;
+	char name[4];
+	avr_irq_t *irq;
+	int reported;               /* last level reported, -1 when none */
+	enum line line;
+	dht_t *dht;
+	avr_regbit_t com[MAX_COMPARATORS];  /* compare output modes that drive this pin */
+	int ncom;
+	struct {
+		int level;              /* -1 until the first edge */
+		int have_rise;
+		avr_cycle_count_t rise, fall, high, period;
+	} pwm;
+} pin_t;
+
+struct port_t {
+	avr_ioport_t *io;
+	pin_t pins[8];
+};
+
+typedef struct command_t {
+	struct command_t *next;
+	char *text;
+} command_t;
+
+static struct {
+	avr_t *avr;
+	FILE *out;
+	avr_io_t io;                /* only for its reset callback */
+	uart_pty_t uart;
+	avr_uart_t *uart0;
+	port_t ports[MAX_PORTS];
+	int nports;
+	avr_cycle_count_t cycle_base;   /* cycles lost by resets that rewind avr->cycle */
+	int latency;
+	avr_cycle_count_t rx_ready;     /* when the last byte into UART0 is fully received */
+	avr_cycle_count_t newline_ready;
+	int newline_pending;
+	int quit;
+} board;
+
+static struct {
+	pthread_mutex_t lock;
+	command_t *head, *tail;
+} queue = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL };
+
+static volatile sig_atomic_t stop_signal;
+
+/* ---------------------------------------------------------------- output */
+
+static avr_cycle_count_t now(void)
+{
+	return board.cycle_base + board.avr->cycle;
+}
+
+/* Print one protocol line; a host that went away stops the board. */
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(board.out, fmt, ap);
+	va_end(ap);
+	fputc('\n', board.out);
+	if (fflush(board.out) != 0)
+		board.quit = 1;
+}
+
+/* ---------------------------------------------------------------- pins */
+
+static uint8_t reg(avr_io_addr_t addr)
+{
+	return board.avr->data[addr];
+}
+
+static int pin_is_output(const pin_t *pin)
+{
+	return (reg(pin->port->io->r_ddr) >> pin->bit) & 1;
+}
+
+static int pin_port_bit(const pin_t *pin)
+{
+	return (reg(pin->port->io->r_port) >> pin->bit) & 1;
+}
+
+static int pin_timer_driven(const pin_t *pin)
+{
+	for (int i = 0; i < pin->ncom; i++)
+		if (avr_regbit_get(board.avr, pin->com[i]))
+			return 1;
+	return 0;
+}
+
+/* Level the outside world puts on the pin, -1 when nothing does. */
+static int pin_external_level(const pin_t *pin)
+{
+	switch (pin->line) {
+	case LINE_LOW:
+		return 0;
+	case LINE_HIGH:
+		return 1;
+	case LINE_PULLUP:
+		return !(pin->dht && pin->dht->sensor_low);
+	default:
+		return -1;
+	}
+}
+
+/* Tell simavr what the outside drives on this port, and show it on the pin if it is an input. */
+static void pin_apply_external(pin_t *pin)
+{
+	avr_ioport_external_t ext = { .name = pin->port->io->name };
+	for (int b = 0; b < 8; b++) {
+		int level = pin_external_level(&pin->port->pins[b]);
+		if (level >= 0) {
+			ext.mask |= 1u << b;
+			ext.value |= (unsigned)level << b;
+		}
+	}
+	avr_ioctl(board.avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(ext.name), &ext);
+	int level = pin_external_level(pin);
+	if (level >= 0 && !pin_is_output(pin))
+		avr_raise_irq(pin->irq, level);
+}
+
+static void pwm_forget(pin_t *pin)
+{
+	pin->pwm.level = -1;
+	pin->pwm.have_rise = 0;
+	pin->pwm.period = 0;
+}
+
+/* Moves of more than 1/512 of the period are news; instruction-boundary jitter is not. */
+static int pwm_moved(avr_cycle_count_t a, avr_cycle_count_t b, avr_cycle_count_t period)
+{
+	avr_cycle_count_t d = a > b ? a - b : b - a;
+	return d * 512 > period;
+}
+
+/* Edge of a timer compare output: measure high time and period between rising edges. */
+static void timer_output_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	pin_t *pin = param;
+	int level = value & 1;
+	if (!pin_is_output(pin) || level == pin->pwm.level)
+		return;
+	pin->pwm.level = level;
+	avr_cycle_count_t t = now();
+	if (!level) {
+		pin->pwm.fall = t;
+		return;
+	}
+	if (pin->pwm.have_rise && pin->pwm.fall > pin->pwm.rise) {
+		avr_cycle_count_t high = pin->pwm.fall - pin->pwm.rise, period = t - pin->pwm.rise;
+		if (!pin->pwm.period || pwm_moved(high, pin->pwm.high, period) ||
+				pwm_moved(period, pin->pwm.period, period)) {
+			pin->pwm.high = high;
+			pin->pwm.period = period;
+			emit("pwm %s %llu %llu @%llu", pin->name, (unsigned long long)high,
+				(unsigned long long)period, (unsigned long long)t);
+		}
+	}
+	pin->pwm.rise = t;
+	pin->pwm.have_rise = 1;
+}
+
+static void dht_watch(pin_t *pin);
+
+/* Every change simavr signals on a pin: from PORT/DDR writes, timers, or the outside. */
+static void pin_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)value;
+	pin_t *pin = param;
+	if (pin->dht)
+		dht_watch(pin);
+	if (!pin_is_output(pin)) {
+		pin->reported = -1;
+		return;
+	}
+	if (pin_timer_driven(pin)) {
+		/* the timer owns the pin: make sure the next PORT write is seen even if equal */
+		avr_irq_set_flags(irq, avr_irq_get_flags(irq) | IRQ_FLAG_INIT);
+		pin->reported = -1;
+		return;
+	}
+	int level = pin_port_bit(pin);
+	if (level == pin->reported)
+		return;
+	pin->reported = level;
+	pwm_forget(pin);
+	emit("pin %s %d @%llu", pin->name, level, (unsigned long long)now());
+}
+
+/* ---------------------------------------------------------------- DHT sensor */
+
+/* Phase `step` of the reply: line level and duration. 0 when the reply is over. */
+static int dht_phase(const dht_t *d, int step, int *low, uint32_t *usec)
+{
+	if (step == 1 || step == 2) {           /* response: 80 us low, 80 us high */
+		*low = step == 1;
+		*usec = 80;
+		return 1;
+	}
+	if (step >= 3 && step < 3 + 80) {       /* 40 bits, each a low and a high phase */
+		int k = (step - 3) / 2;
+		*low = (step - 3) % 2 == 0;
+		*usec = *low ? 50 : ((d->data[k / 8] >> (7 - k % 8)) & 1) ? 70 : 27;
+		return 1;
+	}
+	if (step == 3 + 80) {                   /* end of frame: 50 us low */
+		*low = 1;
+		*usec = 50;
+		return 1;
+	}
+	return 0;
+}
+
+static avr_cycle_count_t dht_step(avr_t *avr, avr_cycle_count_t when, void *param)
+{
+	pin_t *pin = param;
+	dht_t *d = pin->dht;
+	int low = 0;
+	uint32_t usec = 0;
+	int more = dht_phase(d, d->step, &low, &usec);
+	d->sensor_low = more && low;
+	d->step = more ? d->step + 1 : 0;
+	pin_apply_external(pin);
+	return more ? when + avr_usec_to_cycles(avr, usec) : 0;
+}
+
+static void dht_idle(pin_t *pin)
+{
+	avr_cycle_timer_cancel(board.avr, dht_step, pin);
+	pin->dht->step = 0;
+	pin->dht->sensor_low = 0;
+}
+
+/* Follow the MCU on the line: a long enough low pulse then a release starts a reply. */
+static void dht_watch(pin_t *pin)
+{
+	dht_t *d = pin->dht;
+	int mcu_low = pin_is_output(pin) && !pin_port_bit(pin);
+	if (mcu_low == d->mcu_low)
+		return;
+	d->mcu_low = mcu_low;
+	if (mcu_low) {
+		if (d->step)
+			dht_idle(pin);
+		pin_apply_external(pin);
+		d->low_since = now();
+	} else if (now() - d->low_since >= avr_usec_to_cycles(board.avr, DHT_MIN_START_USEC)) {
+		d->step = 1;
+		avr_cycle_timer_register_usec(board.avr, DHT_FIRST_REPLY_USEC, dht_step, pin);
+	}
+}
+
+/* Tenths, rounded half away from zero. */
+static long tenths(double v)
+{
+	return (long)(v * 10 + (v < 0 ? -0.5 : 0.5));
+}
+
+static const char *dht_encode(dht_t *d, double temp, double hum)
+{
+	long t = tenths(temp), h = tenths(hum);
+	if (h < 0 || h > 1000)
+		return "humidity must be 0..100";
+	if (d->model == 22) {
+		if (t < -400 || t > 800)
+			return "DHT22 temperature must be -40..80";
+		long mag = t < 0 ? -t : t;
+		d->data[0] = h >> 8;
+		d->data[1] = h & 0xff;
+		d->data[2] = (mag >> 8) | (t < 0 ? 0x80 : 0);
+		d->data[3] = mag & 0xff;
+	} else {
+		if (t < 0 || t > 500)
+			return "DHT11 temperature must be 0..50";
+		d->data[0] = h / 10;
+		d->data[1] = h % 10;
+		d->data[2] = t / 10;
+		d->data[3] = t % 10;
+	}
+	d->data[4] = d->data[0] + d->data[1] + d->data[2] + d->data[3];
+	return NULL;
+}
+
+static void dht_detach(pin_t *pin)
+{
+	if (!pin->dht)
+		return;
+	dht_idle(pin);
+	free(pin->dht);
+	pin->dht = NULL;
+}
+
+/* ---------------------------------------------------------------- UART latency */
+
+static void uart_rx_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)param;
+	/* simavr's UART hands a byte to the firmware one byte time after it arrives, and
+	 * bytes arriving together follow each other one byte time apart */
+	avr_cycle_count_t t = now();
+	board.rx_ready = (board.rx_ready > t ? board.rx_ready : t) + board.uart0->cycles_per_byte;
+	if ((value & 0xff) == '\n') {
+		board.newline_ready = board.rx_ready;
+		board.newline_pending = 1;
+	}
+}
+
+static void uart_tx_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)value;
+	(void)param;
+	avr_cycle_count_t t = now();
+	if (!board.newline_pending || t < board.newline_ready)
+		return;
+	board.newline_pending = 0;
+	emit("latency %llu @%llu", (unsigned long long)(t - board.newline_ready),
+		(unsigned long long)t);
+}
+
+/* ---------------------------------------------------------------- reset */
+
+static void board_reset(avr_io_t *io)
+{
+	(void)io;
+	board.rx_ready = 0;
+	board.newline_pending = 0;
+	for (int p = 0; p < board.nports; p++) {
+		for (int b = 0; b < 8; b++) {
+			pin_t *pin = &board.ports[p].pins[b];
+			pin->reported = -1;
+			pwm_forget(pin);
+			if (pin->dht) {
+				dht_idle(pin);
+				pin->dht->mcu_low = 0;
+			}
+			/* registers were cleared behind the IRQs' back: let the next value through */
+			avr_irq_set_flags(pin->irq, avr_irq_get_flags(pin->irq) | IRQ_FLAG_INIT);
+			pin_apply_external(pin);
+		}
+	}
+	emit("reset @%llu", (unsigned long long)now());
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static port_t *find_port_by_addr(avr_io_addr_t r_port)
+{
+	for (int p = 0; p < board.nports; p++)
+		if (board.ports[p].io->r_port == r_port)
+			return &board.ports[p];
+	return NULL;
+}
+
+static pin_t *find_pin(const char *name)
+{
+	if (strlen(name) != 3 || toupper((unsigned char)name[0]) != 'P' ||
+			name[2] < '0' || name[2] > '7')
+		return NULL;
+	char letter = toupper((unsigned char)name[1]);
+	for (int p = 0; p < board.nports; p++)
+		if (board.ports[p].io->name == letter)
+			return &board.ports[p].pins[name[2] - '0'];
+	return NULL;
+}
+
+static void setup_ports(void)
+{
+	for (avr_io_t *io = board.avr->io_port; io; io = io->next) {
+		if (strcmp(io->kind, "port") || board.nports == MAX_PORTS)
+			continue;
+		port_t *port = &board.ports[board.nports++];
+		port->io = (avr_ioport_t *)io;
+		for (int b = 0; b < 8; b++) {
+			pin_t *pin = &port->pins[b];
+			pin->port = port;
+			pin->bit = b;
+			snprintf(pin->name, sizeof(pin->name), "P%c%d", port->io->name, b);
+			pin->irq = avr_io_getirq(board.avr, AVR_IOCTL_IOPORT_GETIRQ(port->io->name), b);
+			pin->reported = -1;
+			pwm_forget(pin);
+			avr_irq_register_notify(pin->irq, pin_hook, pin);
+		}
+	}
+}
+
+/* Find which pin each timer comparator drives, to tell PWM from plain writes. */
+static void setup_timers(void)
+{
+	for (avr_io_t *io = board.avr->io_port; io; io = io->next) {
+		if (strcmp(io->kind, "timer"))
+			continue;
+		avr_timer_t *timer = (avr_timer_t *)io;
+		for (int c = 0; c < AVR_TIMER_COMP_COUNT; c++) {
+			avr_timer_comp_t *comp = &timer->comp[c];
+			port_t *port = comp->com_pin.reg ? find_port_by_addr(comp->com_pin.reg) : NULL;
+			if (!port)
+				continue;
+			pin_t *pin = &port->pins[comp->com_pin.bit];
+			if (pin->ncom == MAX_COMPARATORS)
+				continue;
+			pin->com[pin->ncom++] = comp->com;
+			avr_irq_register_notify(io->irq + TIMER_IRQ_OUT_COMP + c, timer_output_hook, pin);
+		}
+	}
+}
+
+static void setup_uart(void)
+{
+	for (avr_io_t *io = board.avr->io_port; io; io = io->next)
+		if (!strcmp(io->kind, "uart") && ((avr_uart_t *)io)->name == '0')
+			board.uart0 = (avr_uart_t *)io;
+	uart_pty_init(board.avr, &board.uart);
+	uart_pty_connect(&board.uart, '0');
+	/* uart_pty_connect keeps the UART's poll sleep: it slows polling firmware in real time */
+	uint32_t flags = 0;
+	avr_ioctl(board.avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+	flags &= ~AVR_UART_FLAG_POLL_SLEEP;
+	avr_ioctl(board.avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+	if (board.latency && board.uart0) {
+		avr_irq_register_notify(board.uart0->io.irq + UART_IRQ_INPUT, uart_rx_hook, NULL);
+		avr_irq_register_notify(board.uart0->io.irq + UART_IRQ_OUTPUT, uart_tx_hook, NULL);
+	}
+}
+
+/* simavr sleeps in wall time while the MCU sleeps; pacing is ours (see --realtime). */
+static void no_sleep(avr_t *avr, avr_cycle_count_t how_long)
+{
+	(void)avr;
+	(void)how_long;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static void *stdin_reader(void *arg)
+{
+	(void)arg;
+	char *line = NULL;
+	size_t cap = 0;
+	for (;;) {
+		ssize_t n = getline(&line, &cap, stdin);
+		command_t *cmd = malloc(sizeof(*cmd));
+		if (!cmd)
+			break;
+		cmd->next = NULL;
+		cmd->text = strdup(n < 0 ? "quit" : line);
+		pthread_mutex_lock(&queue.lock);
+		if (queue.tail)
+			queue.tail->next = cmd;
+		else
+			queue.head = cmd;
+		queue.tail = cmd;
+		pthread_mutex_unlock(&queue.lock);
+		if (n < 0)
+			break;
+	}
+	free(line);
+	return NULL;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	if (!s)
+		return 0;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	if (!s)
+		return 0;
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && !*end && end != s;
+}
+
+/* Run one command; returns an error text or NULL. */
+static const char *run_command(char **arg, int argc)
+{
+	const char *cmd = arg[0];
+	pin_t *pin = argc > 1 ? find_pin(arg[1]) : NULL;
+	long n;
+
+	if (!strcmp(cmd, "set") || !strcmp(cmd, "release")) {
+		int set = !strcmp(cmd, "set");
+		if (argc != (set ? 3 : 2))
+			return set ? "usage: set PIN 0|1" : "usage: release PIN";
+		if (!pin)
+			return "unknown pin";
+		if (set && !parse_long(arg[2], 0, 1, &n))
+			return "level must be 0 or 1";
+		dht_detach(pin);
+		pin->line = !set ? LINE_PULLUP : n ? LINE_HIGH : LINE_LOW;
+		pin_apply_external(pin);
+	} else if (!strcmp(cmd, "get")) {
+		if (argc != 2)
+			return "usage: get PIN";
+		if (!pin)
+			return "unknown pin";
+		int out = pin_is_output(pin);
+		int level = out ? pin_port_bit(pin) : (reg(pin->port->io->r_pin) >> pin->bit) & 1;
+		emit("state %s %s %d", pin->name, out ? "out" : "in", level);
+	} else if (!strcmp(cmd, "adc")) {
+		long mv;
+		if (argc != 3)
+			return "usage: adc CHANNEL MILLIVOLTS";
+		if (!parse_long(arg[1], 0, ADC_CHANNELS - 1, &n))
+			return "channel must be 0..7";
+		if (!parse_long(arg[2], 0, SUPPLY_MV, &mv))
+			return "millivolts must be 0..5000";
+		avr_raise_irq(avr_io_getirq(board.avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + n), mv);
+	} else if (!strcmp(cmd, "dht")) {
+		if (argc != 3 && argc != 5)
+			return "usage: dht PIN dht22|dht11 TEMP HUMIDITY | dht PIN none";
+		if (!pin)
+			return "unknown pin";
+		if (argc == 3) {
+			if (strcmp(arg[2], "none"))
+				return "usage: dht PIN none";
+			dht_detach(pin);
+		} else {
+			dht_t d = { 0 };
+			double temp, hum;
+			if (!strcmp(arg[2], "dht22"))
+				d.model = 22;
+			else if (!strcmp(arg[2], "dht11"))
+				d.model = 11;
+			else
+				return "model must be dht22 or dht11";
+			if (!parse_double(arg[3], &temp) || !parse_double(arg[4], &hum))
+				return "temperature and humidity must be numbers";
+			const char *bad = dht_encode(&d, temp, hum);
+			if (bad)
+				return bad;
+			dht_detach(pin);
+			pin->dht = malloc(sizeof(*pin->dht));
+			if (!pin->dht)
+				return "out of memory";
+			*pin->dht = d;
+			pin->dht->mcu_low = pin_is_output(pin) && !pin_port_bit(pin);
+			pin->dht->low_since = now();
+		}
+		pin->line = LINE_PULLUP;
+		pin_apply_external(pin);
+	} else if (!strcmp(cmd, "cycles")) {
+		if (argc != 1)
+			return "usage: cycles";
+		emit("cycles %llu", (unsigned long long)now());
+	} else if (!strcmp(cmd, "reset")) {
+		if (argc != 1)
+			return "usage: reset";
+		avr_cycle_count_t before = board.avr->cycle;
+		avr_reset(board.avr);
+		if (board.avr->cycle < before)
+			board.cycle_base += before - board.avr->cycle;
+	} else if (!strcmp(cmd, "quit")) {
+		board.quit = 1;
+	} else {
+		return "unknown command";
+	}
+	return NULL;
+}
+
+static void process_commands(void)
+{
+	pthread_mutex_lock(&queue.lock);
+	command_t *cmd = queue.head;
+	queue.head = queue.tail = NULL;
+	pthread_mutex_unlock(&queue.lock);
+	while (cmd) {
+		command_t *next = cmd->next;
+		char *arg[8], *save = NULL;
+		int argc = 0;
+		for (char *tok = strtok_r(cmd->text, " \t\r\n", &save); tok && argc < 8;
+				tok = strtok_r(NULL, " \t\r\n", &save))
+			arg[argc++] = tok;
+		if (argc) {
+			const char *err = strlen(cmd->text) >= MAX_LINE ? "line too long" :
+				run_command(arg, argc);
+			if (err)
+				emit("error %s", err);
+			else
+				emit("ok @%llu", (unsigned long long)now());
+		}
+		free(cmd->text);
+		free(cmd);
+		cmd = next;
+	}
+}
+
+/* ---------------------------------------------------------------- main loop */
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* Sleep while the simulation is ahead of the wall clock. */
+static void pace(uint64_t start_ns)
+{
+	uint64_t f = board.avr->frequency, c = now();
+	uint64_t sim_ns = c / f * 1000000000u + c % f * 1000000000u / f;
+	uint64_t wall = wall_ns() - start_ns;
+	if (sim_ns > wall) {
+		uint64_t ahead = sim_ns - wall;
+		struct timespec ts = { ahead / 1000000000u, ahead % 1000000000u };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_signal = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: avr_board --mcu atmega328p|atmega2560 --freq HZ "
+		"[--realtime] [--latency] FIRMWARE.elf\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mcu = NULL, *elf = NULL;
+	long freq = 0;
+	int realtime = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mcu") && i + 1 < argc)
+			mcu = argv[++i];
+		else if (!strcmp(argv[i], "--freq") && i + 1 < argc) {
+			if (!parse_long(argv[++i], 1000, 100000000, &freq))
+				usage();
+		} else if (!strcmp(argv[i], "--realtime"))
+			realtime = 1;
+		else if (!strcmp(argv[i], "--latency"))
+			board.latency = 1;
+		else if (argv[i][0] == '-' || elf)
+			usage();
+		else
+			elf = argv[i];
+	}
+	if (!mcu || !freq || !elf)
+		usage();
+
+	/* stdout is the protocol; whatever simavr prints goes to stderr */
+	int proto = dup(STDOUT_FILENO);
+	board.out = proto >= 0 ? fdopen(proto, "w") : NULL;
+	if (!board.out || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		perror("avr_board: stdout");
+		return 1;
+	}
+	setvbuf(board.out, NULL, _IOLBF, 0);
+
+	elf_firmware_t fw;
+	memset(&fw, 0, sizeof(fw));
+	if (elf_read_firmware(elf, &fw) != 0) {
+		fprintf(stderr, "avr_board: cannot read firmware %s\n", elf);
+		return 1;
+	}
+	board.avr = avr_make_mcu_by_name(mcu);
+	if (!board.avr) {
+		fprintf(stderr, "avr_board: simavr does not know the MCU %s\n", mcu);
+		return 1;
+	}
+	avr_init(board.avr);
+	avr_load_firmware(board.avr, &fw);
+	board.avr->frequency = freq;
+	board.avr->vcc = board.avr->avcc = board.avr->aref = SUPPLY_MV;
+	board.avr->sleep = no_sleep;
+
+	setup_ports();
+	setup_timers();
+	setup_uart();
+	board.io.kind = "board";
+	board.io.reset = board_reset;
+	avr_register_io(board.avr, &board.io);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pthread_t reader;
+	if (pthread_create(&reader, NULL, stdin_reader, NULL) != 0) {
+		fprintf(stderr, "avr_board: cannot start the command reader\n");
+		return 1;
+	}
+	pthread_detach(reader);
+
+	emit("serial: %s", board.uart.pty.slavename);
+
+	uint64_t start_ns = wall_ns();
+	int halted = 0;
+	while (!board.quit && !stop_signal) {
+		int state = board.avr->state;
+		for (int i = 0; i < RUN_BATCH && state != cpu_Done && state != cpu_Crashed; i++) {
+			avr_cycle_count_t before = board.avr->cycle;
+			state = avr_run(board.avr);
+			if (board.avr->cycle < before)      /* a watchdog reset rewound the counter */
+				board.cycle_base += before - board.avr->cycle;
+		}
+		if (state == cpu_Done || state == cpu_Crashed) {
+			if (!halted)
+				emit("halt %s @%llu", state == cpu_Done ? "done" : "crashed",
+					(unsigned long long)now());
+			halted = 1;
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		} else {
+			halted = 0;
+			if (realtime)
+				pace(start_ns);
+		}
+		process_commands();
+	}
+	uart_pty_stop(&board.uart);
+	avr_terminate(board.avr);
+	return 0;
+}
