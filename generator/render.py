@@ -88,7 +88,7 @@ def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 fallback = values.index(arg["default"])
             args.append({"index": index, "name": arg["name"], "type": ARG_TYPES[arg["type"]],
                          "min": arg.get("minimum", 0), "max": arg.get("maximum", 0),
-                         "fallback": fallback, "values": "|".join(values), "optional": "default" in arg})
+                         "fallback": fallback, "choices": "|".join(values), "optional": "default" in arg})
         required = [a for a in args if not a["optional"]]
         table.append({"name": command["id"].upper(), "handler": f"cmd_{command['id']}",
                       "args": args, "min_args": len(required)})

@@ -32,20 +32,21 @@ class Plan:
 
 
 def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
-    """The board named by custom_firmware_board, else the one covering the env's `board`."""
-    if sel.board:
-        return defs.get("board", sel.board, sel.option("board"))
-    if not sel.platformio_board:
+    """The board named by custom_firmware_board (a definition id or a PlatformIO board id),
+    else the definition covering the env's `board`."""
+    wanted = sel.board or sel.platformio_board
+    if not wanted:
         raise FirmwareError("no board selected", f"give {sel.option('board')} = <board id>")
+    if wanted.lower() in defs.ids("board"):
+        return defs.get("board", wanted)
     covered: dict[str, str] = {}
     for board_id in defs.ids("board"):
         for pio_id in defs.get("board", board_id)["platformio_boards"]:
             covered[pio_id] = board_id
-    if sel.platformio_board in covered:
-        return defs.get("board", covered[sel.platformio_board])
-    err = unknown_id("PlatformIO board", sel.platformio_board, sorted(covered), f"board in {sel.origin}")
-    err.hint = f"{err.hint}; or name a definition with {sel.option('board')} = <id> ({', '.join(defs.ids('board'))})"
-    raise err
+    if wanted in covered:
+        return defs.get("board", covered[wanted])
+    where = sel.option("board") if sel.board else f"board in {sel.origin}"
+    raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered}), where)
 
 
 def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:

@@ -1,0 +1,50 @@
+# make build: install what is missing, then `pio run` the default env (uno).
+# make test:  install what is missing, then run every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIO := $(VENV)/bin/pio
+STAMP := $(VENV)/.requirements-installed
+APT_PACKAGES := gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
+                simavr libsimavr-dev libelf-dev
+
+.PHONY: build test deps apt tool-scons sim bench clean
+
+build: deps
+	$(PIO) run
+
+test: deps sim
+	$(PY) -m pytest
+
+bench: deps sim
+	$(PY) bench/run.py
+
+deps: apt tool-scons
+
+# Debian packages: the AVR toolchain, the Arduino AVR core and simavr (installed only if missing).
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "apt: installing$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	else echo "apt: all packages present"; fi
+
+# The virtual environment with PlatformIO, SCons and the generator's dependencies, pinned.
+$(STAMP): requirements.txt requirements-generator.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# PlatformIO's core package tool-scons, made from PyPI's SCons (no registry needed).
+tool-scons: $(STAMP)
+	@$(PY) scripts/install_tool_scons.py
+
+# The simulated board (simavr).
+sim: apt
+	@$(MAKE) --no-print-directory -C sim
+
+clean:
+	rm -rf .pio src/*/ sim/build

@@ -1,0 +1,20 @@
+"""Does the board on a port run this env's selection? Compare its INFO with the expected one."""
+from __future__ import annotations
+
+from .client import BoardInfo
+
+
+def differences(expected: BoardInfo, actual: BoardInfo) -> list[str]:
+    """Human-readable differences; empty when the board runs exactly this selection."""
+    lines = []
+    for field in ("board", "transport", "hash"):
+        want, got = getattr(expected, field), getattr(actual, field)
+        if want != got:
+            lines.append(f"{field}: board has {got}, this env builds {want}")
+    missing = sorted(set(expected.capabilities) - set(actual.capabilities))
+    extra = sorted(set(actual.capabilities) - set(expected.capabilities))
+    if missing:
+        lines.append(f"capabilities missing on the board: {', '.join(missing)}")
+    if extra:
+        lines.append(f"capabilities on the board but not in this env: {', '.join(extra)}")
+    return lines
