@@ -26,6 +26,8 @@ def convert_sketch(env) -> None:
     temporary file name) and so recompiles the sketch each time. Removed at exit, as PlatformIO
     does, so the sketch folder stays openable in the Arduino IDE."""
     ino = sketch_path(Path(env.subst("$PROJECT_SRC_DIR")).parent, env.subst("$PIOENV"))
+    if not ino.is_file():  # an IDE refresh that generated nothing (broken selection, no jinja2)
+        return
     cpp = ino.with_name(ino.name + ".cpp")
     write_if_changed(cpp, sketch_as_cpp(ino))
     atexit.register(cpp.unlink, missing_ok=True)

@@ -17,13 +17,25 @@ class Definitions:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._ids: dict[str, list[str]] = {}
+        self._raw: dict[tuple[str, str], Any] = {}
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         if not (self.root / "schemas").is_dir():
             raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
 
     def ids(self, kind: str) -> list[str]:
         """The ids of one kind, sorted: the names of its JSON files."""
-        return sorted(p.stem for p in (self.root / FOLDERS[kind]).glob("*.json"))
+        if kind not in self._ids:
+            self._ids[kind] = sorted(p.stem for p in (self.root / FOLDERS[kind]).glob("*.json"))
+        return self._ids[kind]
+
+    def peek(self, kind: str, def_id: str) -> Any:
+        """The parsed but unvalidated content of an existing definition: for cheap questions
+        (is this command a system one?) that should not cost a schema validation each."""
+        if (kind, def_id) not in self._raw:
+            path = self.path(kind, def_id)
+            self._raw[(kind, def_id)] = load_json(path, self.display(path))
+        return self._raw[(kind, def_id)]
 
     def path(self, kind: str, def_id: str) -> Path:
         return self.root / FOLDERS[kind] / f"{def_id}.json"
@@ -35,12 +47,13 @@ class Definitions:
             valid = self.ids(kind)
             if key not in valid:
                 raise unknown_id(kind, def_id, valid, where or f"definitions/{FOLDERS[kind]}")
-            self._cache[(kind, key)] = self.load(self.path(kind, key), kind)
+            self._cache[(kind, key)] = self._validated(kind, key)
         return self._cache[(kind, key)]
 
-    def load(self, path: Path, kind: str) -> dict[str, Any]:
-        """Parse and validate one definition file; its id must equal its file name."""
-        data = load_json(path)
+    def _validated(self, kind: str, def_id: str) -> dict[str, Any]:
+        """Check one definition against its schema; its id must equal its file name."""
+        path = self.path(kind, def_id)
+        data = self.peek(kind, def_id)
         errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             lines = [f"{self.display(path)}: does not match schemas/{kind}.schema.json:"]

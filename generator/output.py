@@ -6,6 +6,12 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_if_changed(path: Path, content: str) -> bool:
     """Write `content` to `path` unless it already holds exactly that; True when written.
 
@@ -23,6 +29,7 @@ def write_if_changed(path: Path, content: str) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -24,6 +24,8 @@ class EnvSketch:
 
     path: Path
     written: bool
+    board: str
+    transport: str
     capabilities: list[str]
     hash: str
     warnings: list[str]
@@ -37,9 +39,10 @@ def inputs_key(root: Path, env_name: str, pio_board: str, options: Mapping[str, 
     for folder in INPUT_FOLDERS:
         for dirpath, dirnames, filenames in os.walk(root / folder):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            where = os.path.relpath(dirpath, root)
             for name in sorted(filenames):
                 stat = os.stat(os.path.join(dirpath, name))
-                digest.update(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+                digest.update(f"{where}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -67,7 +70,8 @@ def generate_env(root: Path, src_dir: Path, build_dir: Path, env_name: str, pio_
     try:
         saved = json.loads(stamp.read_text())
         if saved["key"] == key and hashlib.sha256(path.read_bytes()).hexdigest() == saved["sketch"]:
-            return EnvSketch(path, False, saved["capabilities"], saved["hash"], saved["warnings"])
+            return EnvSketch(path, False, saved["board"], saved["transport"], saved["capabilities"],
+                             saved["hash"], saved["warnings"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
 
@@ -79,6 +83,8 @@ def generate_env(root: Path, src_dir: Path, build_dir: Path, env_name: str, pio_
     build_dir.mkdir(parents=True, exist_ok=True)
     write_if_changed(stamp, json.dumps({
         "key": key, "sketch": hashlib.sha256(sketch.content.encode()).hexdigest(),
-        "capabilities": sketch.capabilities, "hash": sketch.hash, "warnings": sketch.warnings,
+        "board": sketch.board, "transport": sketch.transport, "capabilities": sketch.capabilities,
+        "hash": sketch.hash, "warnings": sketch.warnings,
     }, indent=1))
-    return EnvSketch(path, written, sketch.capabilities, sketch.hash, sketch.warnings)
+    return EnvSketch(path, written, sketch.board, sketch.transport, sketch.capabilities, sketch.hash,
+                     sketch.warnings)

@@ -36,17 +36,18 @@ def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
     else the definition covering the env's `board`."""
     wanted = sel.board or sel.platformio_board
     if not wanted:
-        raise FirmwareError("no board selected", f"give {sel.option('board')} = <board id>")
+        raise FirmwareError("no board selected", sel.how_to_set("board"))
     if wanted.lower() in defs.ids("board"):
         return defs.get("board", wanted)
     covered: dict[str, str] = {}
     for board_id in defs.ids("board"):
         for pio_id in defs.get("board", board_id)["platformio_boards"]:
-            covered[pio_id] = board_id
-    if wanted in covered:
-        return defs.get("board", covered[wanted])
+            covered[pio_id.lower()] = board_id
+    if wanted.lower() in covered:
+        return defs.get("board", covered[wanted.lower()])
     where = sel.option("board") if sel.board else f"board in {sel.origin}"
-    raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered}), where)
+    pio_ids = [p for b in defs.ids("board") for p in defs.get("board", b)["platformio_boards"]]
+    raise unknown_id("board", wanted, sorted({*defs.ids("board"), *pio_ids}), where)
 
 
 def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
@@ -62,6 +63,11 @@ def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
         if name.lower() not in out:
             out.append(name.lower())
     return out
+
+
+def _is_system(raw: Any) -> bool:
+    """Whether a (not yet validated) command file declares a system command."""
+    return isinstance(raw, dict) and raw.get("system") is True
 
 
 def supports(definition: dict[str, Any], arch: str) -> bool:
@@ -93,8 +99,8 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
     wanted = list(sel.commands)
     for device_id in sel.devices:
         wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
-    selected = [defs.get("command", c, sel.option("commands")) for c in sorted(set(wanted))]
-    system = [c for c in (defs.get("command", i) for i in defs.ids("command")) if c.get("system")]
+    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
+    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
     commands = [c for c in selected if not c.get("system")] + system
     parts = [("transport", transport)] + [("command", c) for c in commands]
     for kind, definition in parts:
@@ -112,7 +118,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
                 raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
                                     f"and {origin}", "make the two declarations identical")
             declared.setdefault(name, (decl, origin))
-    settings = resolve_settings(declared, sel.settings, sel.option)
+    settings = resolve_settings(declared, sel)
     warnings = [f"{sel.option(name)} is not used by this selection (settings: "
                 f"{', '.join(sorted(declared)) or 'none'})" for name in sel.settings if name not in declared]
 

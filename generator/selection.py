@@ -34,10 +34,17 @@ class Selection:
     origin: str = "cli"          # "cli" or "[env:NAME]"
 
     def option(self, key: str) -> str:
-        """How the user writes option `key` (board, transport, ... or a SETTING) in this front end."""
+        """Where the user sets `key` (board, transport, ... or a SETTING), for messages:
+        'custom_firmware_transport in [env:uno]', '--transport' or '--set BAUD_RATE'."""
         if self.origin == "cli":
-            return f"--set {key}=..." if key.isupper() else f"--{key}"
+            return f"--set {key}" if key.isupper() else f"--{key}"
         return f"{PREFIX}{key.lower()} in {self.origin}"
+
+    def how_to_set(self, key: str) -> str:
+        """The fix for a missing `key`: 'add custom_firmware_wifi_ssid = <value> to [env:d1]'."""
+        if self.origin == "cli":
+            return f"add --set {key}=<value>" if key.isupper() else f"add --{key} <value>"
+        return f"add {PREFIX}{key.lower()} = <value> to {self.origin}"
 
     @classmethod
     def from_platformio(cls, env_name: str, pio_board: str, options: Mapping[str, str]) -> Selection:
@@ -50,7 +57,7 @@ class Selection:
                                 f"add {PREFIX}transport = serial_standard (or another transport id)")
         return cls(
             transport=transport.lower(),
-            board=ours.pop("board", "").strip().lower(),
+            board=ours.pop("board", "").strip(),
             platformio_board=pio_board,
             commands=tuple(split_ids(ours.pop("commands", ""))),
             devices=tuple(split_ids(ours.pop("devices", ""))),

@@ -1,9 +1,10 @@
 """Typed settings: raw option text checked against its declaration and turned into C literals."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from .errors import FirmwareError
+from .selection import Selection
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
@@ -36,7 +37,8 @@ def c_string(text: str) -> str:
 
 
 def coerce(name: str, decl: dict[str, Any], raw: Any, option: str) -> Any:
-    """Check a raw value (text from platformio.ini, or a JSON default) against its declaration."""
+    """Check a raw value (text from platformio.ini, or a JSON default) against its declaration;
+    `option` says where the value came from."""
     kind = decl["type"]
     if kind == "boolean":
         if isinstance(raw, bool):
@@ -44,19 +46,19 @@ def coerce(name: str, decl: dict[str, Any], raw: Any, option: str) -> Any:
         word = str(raw).strip().lower()
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
-        raise FirmwareError(f"{option} = {raw}: {name} must be true or false")
+        raise FirmwareError(f"{name} = {raw!r} ({option}): must be true or false")
     if kind == "integer":
         value = raw if isinstance(raw, int) and not isinstance(raw, bool) else _parse_int(str(raw))
         low, high = decl.get("minimum"), decl.get("maximum")
         if value is None or (low is not None and value < low) or (high is not None and value > high):
             span = f" from {low} to {high}" if low is not None and high is not None else ""
-            raise FirmwareError(f"{option} = {raw}: {name} must be an integer{span}")
+            raise FirmwareError(f"{name} = {raw!r} ({option}): must be an integer{span}")
         return value
     text = str(raw)
     size = len(text.encode("utf-8"))
     if size < decl.get("minLength", 0) or size > decl.get("maxLength", size):
-        raise FirmwareError(f"{option}: {name} must be {decl.get('minLength', 0)} to "
-                            f"{decl.get('maxLength', 'any')} bytes long (UTF-8), got {size}")
+        raise FirmwareError(f"{name} ({option}): must be {decl.get('minLength', 0)} to "
+                            f"{decl.get('maxLength', 'any')} bytes long in UTF-8, got {size}")
     return CString(text)
 
 
@@ -67,21 +69,18 @@ def _parse_int(text: str) -> int | None:
         return None
 
 
-def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], given: dict[str, str],
-                     option_of: Callable[[str], str]) -> dict[str, Any]:
-    """Typed values for every declared setting: the given text, else the default.
+def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], sel: Selection) -> dict[str, Any]:
+    """Typed values for every declared setting: the selection's text, else the default.
 
-    `declared` maps NAME to (declaration, the file declaring it); `option_of(NAME)` is how the
-    user sets it (e.g. custom_firmware_baud_rate). A setting with neither value nor default is an
-    error naming that option.
+    `declared` maps NAME to (declaration, the file declaring it). A setting with neither value
+    nor default is an error saying which option to add.
     """
     values: dict[str, Any] = {}
     for name, (decl, origin) in sorted(declared.items()):
-        if name in given:
-            values[name] = coerce(name, decl, given[name], option_of(name))
+        if name in sel.settings:
+            values[name] = coerce(name, decl, sel.settings[name], sel.option(name))
         elif "default" in decl:
-            values[name] = coerce(name, decl, decl["default"], f"default of {name} in {origin}")
+            values[name] = coerce(name, decl, decl["default"], f"default in {origin}")
         else:
-            raise FirmwareError(f"missing setting {name}: {decl['description']}",
-                                f"add {option_of(name)} = <value>")
+            raise FirmwareError(f"missing setting {name}: {decl['description']}", sel.how_to_set(name))
     return values

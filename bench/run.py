@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Benchmarks of the firmware generator (issue 2): prints one table of goal vs measured value.
+
+    .venv/bin/python bench/run.py [--only generation,noop_build,size] [--rounds 7] [--keep]
+
+Nothing here passes or fails: the table is for people. To add rows, write a function taking the
+shared `Context` and returning a list of `Row`, and append it to `ROWS` (or decorate it with
+@group). `Context.uno_project()` gives a built copy of the project (real platformio.ini, default
+env uno) that several groups can share.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import helpers  # noqa: E402 - tests/helpers.py: project copies, pio runs, avr-size
+from generator.selection import Selection  # noqa: E402
+from generator.sketch import generate  # noqa: E402
+
+
+@dataclass
+class Row:
+    """One line of the table. `ok` is None for rows without a goal."""
+
+    group: str
+    what: str
+    goal: str
+    measured: str
+    ok: bool | None = None
+
+
+@dataclass
+class Context:
+    """What groups share: a scratch folder, run counts, and a lazily built project copy."""
+
+    work: Path
+    rounds: int
+    _uno: Path | None = field(default=None, repr=False)
+
+    def uno_project(self) -> Path:
+        """A copy of the project with its real platformio.ini, `pio run -e uno` done once."""
+        if self._uno is None:
+            project = helpers.copy_project(self.work / "generated")
+            result = helpers.run_pio(project, "run", "-e", "uno")
+            if result.returncode != 0:
+                raise RuntimeError(f"pio run -e uno failed:\n{result.output[-3000:]}")
+            self._uno = project
+        return self._uno
+
+
+Group = Callable[[Context], list[Row]]
+ROWS: list[Group] = []
+
+
+def group(func: Group) -> Group:
+    """Register a row group, in table order."""
+    ROWS.append(func)
+    return func
+
+
+def median_ms(samples: list[float]) -> float:
+    """Median of samples in seconds, as milliseconds."""
+    return statistics.median(samples) * 1000
+
+
+# ---- (a) generation time ------------------------------------------------------------------------
+
+SYNTHETIC = 200
+SIZES = (1, 10, 50, 200)
+GENERATION_GOAL_MS = 200.0
+
+
+def write_synthetic_commands(definitions: Path, count: int) -> list[str]:
+    """`count` schema-valid commands with two arguments and their own handler; returns their ids."""
+    ids = []
+    for index in range(count):
+        command_id = f"syn_{index:03d}"
+        ids.append(command_id)
+        (definitions / "commands" / f"{command_id}.json").write_text(json.dumps({
+            "$schema": "../schemas/command.schema.json", "id": command_id,
+            "description": f"Synthetic command {index} for the benchmark.",
+            "args": [{"name": "pin", "type": "pin", "description": "A pin."},
+                     {"name": "value", "type": "integer", "minimum": 0, "maximum": 255, "description": "A value."}],
+            "code": {"functions": {"*": [
+                f"static void cmd_{command_id}(const long* args) {{",
+                "  fw_reply_begin();",
+                "  fw_reply_int(F(\"pin\"), args[0]);",
+                f"  fw_reply_int(F(\"value\"), args[1] + {index});",
+                "  fw_reply_end();",
+                "}"]}},
+        }, indent=1), encoding="utf-8")
+    return ids
+
+
+def time_generation(ctx: Context, selection: Selection, definitions: Path) -> float:
+    """Median ms of generate() after one warm-up; each call builds a fresh Definitions, as a
+    build does (parse and validate the files it needs, render)."""
+    generate(selection, "bench", definitions)
+    samples = []
+    for _ in range(ctx.rounds):
+        start = time.perf_counter()
+        generate(selection, "bench", definitions)
+        samples.append(time.perf_counter() - start)
+    return median_ms(samples)
+
+
+@group
+def generation(ctx: Context) -> list[Row]:
+    """generate() for 1..200 synthetic commands on uno, in two folders: one holding all 200
+    synthetic commands (the cost of a large folder), one holding only the selected ones."""
+    full = helpers.copy_definitions(ctx.work / "definitions-all")
+    ids = write_synthetic_commands(full, SYNTHETIC)
+    rows = []
+    for label in (f"{SYNTHETIC} in folder", "only those in folder"):
+        previous: tuple[int, float] | None = None
+        for size in SIZES:
+            definitions = full
+            if label.startswith("only"):
+                definitions = helpers.copy_definitions(ctx.work / f"definitions-{size}")
+                write_synthetic_commands(definitions, size)
+            selection = Selection(board="uno", transport="serial_standard", commands=tuple(ids[:size]))
+            ms = time_generation(ctx, selection, definitions)
+            marginal = ""
+            if previous:
+                marginal = f"; +{(ms - previous[1]) / (size - previous[0]):.2f} ms/cmd over {previous[0]}"
+            last = size == SIZES[-1]
+            rows.append(Row("generation", f"{size} commands ({label})",
+                            f"<= {GENERATION_GOAL_MS:.0f} ms" if last else "linear",
+                            f"{ms:.1f} ms ({ms / size:.2f} ms/cmd{marginal})",
+                            ms <= GENERATION_GOAL_MS if last else None))
+            previous = (size, ms)
+    return rows
+
+
+# ---- (b) no-op pio run: pre-script vs static sketch ---------------------------------------------
+
+NOOP_GOAL = 1.05
+STATIC_INI = ("[platformio]\ndefault_envs = uno\n\n[env:uno]\nplatform = symlink://platforms/avr-debian\n"
+              "board = uno\nframework = arduino\n")
+
+
+def static_project(folder: Path, platforms: Path, filename: str, content: str) -> Path:
+    """A project without the pre-script whose src/ holds one fixed file, built once."""
+    folder.mkdir(parents=True)
+    shutil.copytree(platforms, folder / "platforms", symlinks=True)
+    (folder / "platformio.ini").write_text(STATIC_INI, encoding="utf-8")
+    (folder / "src").mkdir()
+    (folder / "src" / filename).write_text(content, encoding="utf-8")
+    result = helpers.run_pio(folder, "run", "-e", "uno")
+    if result.returncode != 0:
+        raise RuntimeError(f"static build in {folder} failed:\n{result.output[-3000:]}")
+    return folder
+
+
+@group
+def noop_build(ctx: Context) -> list[Row]:
+    """`pio run -e uno` with nothing to do, timed in alternation (rotating order each round)
+    against the same sketch kept static: as src/uno.ino (PlatformIO converts and recompiles
+    it on every run) and as src/uno.cpp (the strict baseline: nothing recompiled)."""
+    generated = ctx.uno_project()
+    ino = helpers.sketch_of(generated, "uno").read_text(encoding="utf-8")
+    projects = {
+        "pre-script": generated,
+        "static .ino": static_project(ctx.work / "static_ino", generated / "platforms", "uno.ino", ino),
+        "static .cpp": static_project(ctx.work / "static_cpp", generated / "platforms", "uno.cpp",
+                                      "#include <Arduino.h>\n" + ino),
+    }
+    times: dict[str, list[float]] = {name: [] for name in projects}
+    compiled: dict[str, int] = {name: 0 for name in projects}
+    names = list(projects)
+    for name in names:                      # warm-up: caches, first no-op
+        helpers.run_pio(projects[name], "run", "-e", "uno")
+    for round_index in range(ctx.rounds):
+        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        for name in order:
+            result = helpers.run_pio(projects[name], "run", "-e", "uno")
+            if result.returncode != 0:
+                raise RuntimeError(f"{name}: pio run failed:\n{result.output[-3000:]}")
+            times[name].append(result.seconds)
+            compiled[name] += len(result.compiled())
+    med = {name: median_ms(samples) for name, samples in times.items()}
+    rows = [Row("noop_build", f"{name}: median of {ctx.rounds}", "",
+                f"{med[name]:.0f} ms ({compiled[name] / ctx.rounds:.0f} files compiled per run)")
+            for name in names]
+    for baseline in ("static .ino", "static .cpp"):
+        ratio = med["pre-script"] / med[baseline]
+        rows.append(Row("noop_build", f"ratio pre-script / {baseline}", f"<= {NOOP_GOAL}",
+                        f"{ratio:.3f}", ratio <= NOOP_GOAL))
+    return rows
+
+
+# ---- (c) flash and RAM of the default uno selection ----------------------------------------------
+
+FLASH_GOAL = 8 * 1024
+RAM_GOAL = 512
+
+
+@group
+def size(ctx: Context) -> list[Row]:
+    """avr-size -A of the default env's firmware.elf: flash = .text+.data, RAM = .data+.bss."""
+    elf = helpers.build_dir(ctx.uno_project(), "uno") / "firmware.elf"
+    flash, ram = helpers.flash_and_ram(elf)
+    caps = json.loads((helpers.build_dir(ctx.uno_project(), "uno") / "firmware-generator.json")
+                      .read_text())["capabilities"]
+    what = f"uno default ({', '.join(caps)})"
+    return [Row("size", f"flash, {what}", f"<= {FLASH_GOAL} B", f"{flash} B", flash <= FLASH_GOAL),
+            Row("size", "static RAM (.data+.bss)", f"<= {RAM_GOAL} B", f"{ram} B", ram <= RAM_GOAL)]
+
+
+# ---- the table ------------------------------------------------------------------------------------
+
+def print_table(rows: list[Row]) -> None:
+    """Print the rows as an aligned text table."""
+    header = ("group", "measurement", "goal", "measured", "")
+    cells = [header] + [(r.group, r.what, r.goal, r.measured,
+                         "" if r.ok is None else ("meets goal" if r.ok else "MISSES GOAL")) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for index, row in enumerate(cells):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected groups, then print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated groups: " + ", ".join(g.__name__ for g in ROWS))
+    parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder and print it")
+    args = parser.parse_args(argv)
+    wanted = set(args.only.split(",")) if args.only else {g.__name__ for g in ROWS}
+    work = Path(tempfile.mkdtemp(prefix="firmware-bench-"))
+    rows: list[Row] = []
+    try:
+        ctx = Context(work, args.rounds)
+        for func in ROWS:
+            if func.__name__ in wanted:
+                started = time.perf_counter()
+                rows += func(ctx)
+                print(f"[{func.__name__}: {time.perf_counter() - started:.1f} s]", file=sys.stderr, flush=True)
+    finally:
+        if args.keep:
+            print(f"scratch folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
