@@ -1,4 +1,4 @@
-"""Command line: python -m generator {generate,list,check,flash}."""
+"""Command line: python -m generator {generate,list,check,simulate,flash}."""
 from __future__ import annotations
 
 import argparse
@@ -79,6 +79,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run an ELF on the simulated board until Ctrl-C."""
+    from .simulate import simulate  # noqa: PLC0415
+
+    simulate(args.definitions, args.board, args.elf, args.baud)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator",
                                      description="Generate Arduino firmware from definitions.")
@@ -102,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk = sub.add_parser("check", help="validate every definition and device template")
     chk.set_defaults(func=cmd_check)
 
-    for p in (gen, lst, chk):
+    sim = sub.add_parser("simulate", help="run a built AVR firmware on the simulated board")
+    sim.add_argument("--board", required=True, help="board definition id or PlatformIO board id")
+    sim.add_argument("--elf", required=True, type=Path, help="the firmware ELF")
+    sim.add_argument("--baud", type=int, default=115200, help="baud rate to suggest for the monitor")
+    sim.set_defaults(func=cmd_simulate)
+
+    for p in (gen, lst, chk, sim):
         p.add_argument("--definitions", type=Path, default=DEFINITIONS, help="definitions folder")
 
     from .flashing import cli as flashing_cli  # noqa: PLC0415

@@ -18,3 +18,13 @@ def differences(expected: BoardInfo, actual: BoardInfo) -> list[str]:
     if extra:
         lines.append(f"capabilities on the board but not in this env: {', '.join(extra)}")
     return lines
+
+
+def probe(port: str, baud: int, expected: BoardInfo) -> tuple[BoardInfo, list[str]]:
+    """Ask the board on `port` for INFO; return what it said and how it differs from `expected`."""
+    from .client import BoardClient  # noqa: PLC0415 - pyserial only when probing
+
+    with BoardClient(port, baud) as client:
+        client.wait_ready()
+        actual = client.info()
+    return actual, differences(expected, actual)

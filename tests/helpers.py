@@ -26,7 +26,7 @@ PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.exe
 PIO = str(VENV_BIN / "pio")
 
 # What a PlatformIO project copy needs (the brief's list); src/ and .pio/ are never copied.
-PROJECT_PARTS = ("platformio.ini", "definitions", "templates", "generator", "extra_scripts",
+PROJECT_PARTS = ("platformio.ini", "definitions", "templates", "generator", "extra_scripts", "sim",
                  "platforms", "requirements-generator.txt")
 
 INFO_PREFIX = b'{"ok":1,"cmd":"INFO",'
@@ -136,11 +136,17 @@ class PioResult:
         return [line for line in self.output.splitlines() if line.startswith("Compiling ")]
 
 
-def run_pio(project: Path, *args: str, timeout: float = 300) -> PioResult:
-    """Run `pio <args>` in `project` with its private core folder; stdout and stderr merged."""
+def pio_environ(project: Path) -> dict[str, str]:
+    """The environment `pio` runs with in a project copy: its private core folder."""
     env = {**os.environ, "PLATFORMIO_CORE_DIR": str(core_dir_for(project)),
            "PLATFORMIO_NO_ANSI": "true", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PLATFORMIO_BUILD_FLAGS", None)
+    return env
+
+
+def run_pio(project: Path, *args: str, timeout: float = 300) -> PioResult:
+    """Run `pio <args>` in `project` with its private core folder; stdout and stderr merged."""
+    env = pio_environ(project)
     start = time.perf_counter()
     proc = subprocess.run([PIO, *args], cwd=project, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
