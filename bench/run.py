@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Benchmarks of the firmware generator (issue 2): prints one table of goal vs measured value.
+"""Benchmarks of the firmware generator and its firmware: prints one table of goal vs measured value.
 
-    .venv/bin/python bench/run.py [--only generation,noop_build,size] [--rounds 7] [--keep]
+    .venv/bin/python bench/run.py [--only generation,noop_build,size,selection_sizes,latency] [--rounds 7] [--keep]
 
 Nothing here passes or fails: the table is for people. To add rows, write a function taking the
 shared `Context` and returning a list of `Row`, and append it to `ROWS` (or decorate it with
@@ -216,6 +216,78 @@ def size(ctx: Context) -> list[Row]:
     what = f"uno default ({', '.join(caps)})"
     return [Row("size", f"flash, {what}", f"<= {FLASH_GOAL} B", f"{flash} B", flash <= FLASH_GOAL),
             Row("size", "static RAM (.data+.bss)", f"<= {RAM_GOAL} B", f"{ram} B", ram <= RAM_GOAL)]
+
+
+# ---- (d) flash and RAM of several selections (simulator issue) ----------------------------------
+
+ALL_COMMANDS = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read"
+SELECTIONS = {
+    "uno_system_only": helpers.avr_env("uno", transport="serial_standard"),
+    "uno_gpio": helpers.avr_env("uno", transport="serial_standard", commands="gpio_write, gpio_read"),
+    "uno_all": helpers.avr_env("uno", transport="serial_standard", commands=ALL_COMMANDS),
+    "mega_gpio": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write, gpio_read"),
+    "mega_all": helpers.avr_env("megaatmega2560", transport="serial_standard", commands=ALL_COMMANDS),
+}
+
+
+def selections_project(ctx: Context) -> Path:
+    """A project copy with one env per entry of SELECTIONS, built once."""
+    project = ctx.work / "selections"
+    if not project.exists():
+        helpers.copy_project(project)
+        helpers.set_envs(project, SELECTIONS)
+        result = helpers.run_pio(project, "run", *[a for env in SELECTIONS for a in ("-e", env)])
+        if result.returncode != 0:
+            raise RuntimeError(f"pio run failed:\n{result.output[-3000:]}")
+    return project
+
+
+@group
+def selection_sizes(ctx: Context) -> list[Row]:
+    """Flash and static RAM of each selection, from avr-size -A of its ELF."""
+    project = selections_project(ctx)
+    rows = []
+    for env, options in SELECTIONS.items():
+        flash, ram = helpers.flash_and_ram(helpers.build_dir(project, env) / "firmware.elf")
+        commands = options.get("custom_firmware_commands", "(system commands only)")
+        rows.append(Row("sizes", f"{env}: {commands}", "", f"flash {flash} B, RAM {ram} B"))
+    return rows
+
+
+# ---- (e) reply latency in simulated CPU cycles -------------------------------------------------
+
+LATENCY_GOAL = 2000
+LATENCY_REQUESTS = {"PING": True, "INFO": True, "GPIO_READ 7": False, "DHT_READ 2": False}
+
+
+@group
+def latency(ctx: Context) -> list[Row]:
+    """Cycles from a request's last byte ('\\n' received) to the reply's first byte, on the
+    simulated uno running every command; min/median/max over repeated requests, because the
+    figure depends on where the firmware's loop is when the byte lands."""
+    from generator.client import BoardClient  # noqa: PLC0415
+    from generator.simboard import LatencyEvent, SimBoard  # noqa: PLC0415
+
+    elf = helpers.build_dir(selections_project(ctx), "uno_all") / "firmware.elf"
+    rows = []
+    with SimBoard(elf, "atmega328p", 16_000_000, latency=True) as sim:
+        sim.attach_dht("PD2", "dht22", 21.5, 40.0)
+        with BoardClient(sim.serial_port) as client:
+            client.wait_ready()
+            for request, has_goal in LATENCY_REQUESTS.items():
+                cycles = []
+                for _ in range(max(ctx.rounds, 5) * 3):
+                    since = sim.mark()
+                    client.request(request)
+                    cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=5).cycles)
+                worst = max(cycles)
+                measured = (f"min {min(cycles)}, median {int(statistics.median(cycles))}, max {worst} cycles "
+                            f"({worst / 16:.0f} us at 16 MHz)")
+                rows.append(Row("latency", f"{request} (uno, {len(cycles)} requests)",
+                                f"<= {LATENCY_GOAL} cycles" if has_goal else "", measured,
+                                worst <= LATENCY_GOAL if has_goal else None))
+    rows.append(Row("latency", "one byte on the wire at 115200 baud", "", "86.8 us (1389 cycles)"))
+    return rows
 
 
 # ---- the table ------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def set_envs(project: Path, envs: Mapping[str, Mapping[str, str]],
         if section.startswith("env:"):
             parser.remove_section(section)
     parser["env"].update(defaults or {})
+    if parser.get("platformio", "default_envs", fallback=None) not in envs:
+        parser.remove_option("platformio", "default_envs")  # it would name a removed env
     for name, options in envs.items():
         parser[f"env:{name}"] = dict(options)
     buffer = io.StringIO()
