@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-
 from .errors import FirmwareError
 from .output import write_if_changed
 from .selection import Selection, split_ids

@@ -1,22 +1,40 @@
 /*
  * avr_board: a simulated Arduino-style AVR board built on simavr 1.6.
  *
- * Usage: avr_board --mcu atmega328p|atmega2560 --freq HZ [--realtime] [--latency] FIRMWARE.elf
+ * Usage: avr_board --mcu atmega328p|atmega2560 --freq HZ [--realtime] [--latency] [--paused]
+ *                  FIRMWARE.elf
+ *   --realtime  pace the simulation to the wall clock (otherwise it runs as fast as it can)
+ *   --latency   report reply latencies on UART0 (see `latency` below)
+ *   --paused    hold the MCU at its first cycle until the `run` command, so that a host can open
+ *               the serial port before the firmware prints anything
  *
- * UART0 is bridged to a pseudo-terminal (simavr's uart_pty part). The board talks to its host
- * with lines of text: commands on stdin, events and replies on stdout. Every line the library
- * itself prints goes to stderr, so stdout carries only the protocol below. Cycle counts are
- * simulated CPU cycles since start; they only grow (an MCU reset does not rewind them).
+ * UART0 is bridged to a pseudo-terminal. The bridge runs on the simulation thread (simavr is
+ * not thread-safe, and simavr 1.6's uart_pty part, which feeds the UART from its own thread,
+ * corrupts the UART's state when a host writes a burst of more than about 512 bytes): between
+ * two batches of instructions, at most every 100 us of wall time, the main loop reads what the
+ * host wrote into a 4 KiB FIFO, which enters the UART while the UART takes input (its XON/XOFF
+ * IRQs), one byte time apart. When that FIFO is full the board stops reading the pty, its
+ * kernel buffer fills and the host's write waits: flow control. What the firmware sends goes to
+ * the pty; if the host does not read it, 16 KiB wait in the board beyond the kernel's buffer,
+ * then the oldest bytes are dropped and counted on stderr, so that a host that does not read
+ * never stops the simulation.
+ *
+ * The board talks to its host with lines of text: commands on stdin, events and replies on
+ * stdout. Every line the library itself prints goes to stderr, so stdout carries only the
+ * protocol below. Cycle counts are simulated CPU cycles since start; they only grow (an MCU
+ * reset does not rewind them).
  *
  * stdout, first line:
  *   serial: /dev/pts/N           the pty wired to UART0
  * events:
  *   pin PB5 1 @C                 an output pin the MCU drives changed level (PORT/DDR writes);
  *                                reported again when the pin becomes an output after being an
- *                                input, a timer PWM output or a reset
- *   pwm PB1 HIGH PERIOD @C       a timer compare output (analogWrite) measured on the pin:
- *                                HIGH cycles high out of PERIOD cycles; repeated only when
- *                                either moves by more than PERIOD/512
+ *                                input, a timer PWM output or a reset. Input pins are silent.
+ *   pwm PB1 HIGH PERIOD @C       a timer compare output (analogWrite) drives the pin: HIGH
+ *                                cycles high out of every PERIOD cycles, from the timer's
+ *                                registers (fast and phase-correct modes, as in the datasheet);
+ *                                reported when it starts or changes. When it stops, a `pin`
+ *                                event gives the level PORT leaves on the pin.
  *   reset @C                     the MCU was reset (watchdog, `reset` command)
  *   latency N @C                 with --latency: N cycles from the end of the stop bit of a
  *                                '\n' received on UART0 to the MCU writing its next byte to UDR0
@@ -34,6 +52,7 @@
  *   dht PD2 dht22|dht11 T H      attach a DHT sensor answering T degrees C, H % humidity
  *   dht PD2 none                 detach it (the line stays pulled up, nobody answers)
  *   cycles                       reply `cycles N`
+ *   run                          start the MCU of a board started with --paused
  *   reset                        reset the MCU (like the reset button)
  *   quit                         stop (also stdin EOF, SIGINT, SIGTERM); exit code 0
  *
@@ -43,16 +62,20 @@
  * 1) and ends with 50 us low before releasing the line. `set`/`release` on a DHT pin detach it.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE         /* openpty, cfmakeraw */
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,7 +89,6 @@
 #include "avr_ioport.h"
 #include "avr_timer.h"
 #include "avr_uart.h"
-#include "uart_pty.h"
 
 #define MAX_PORTS 12            /* A..L on the largest megas */
 #define MAX_COMPARATORS 2       /* timer outputs sharing one pin (OC0A/OC1C on mega PB7) */
@@ -76,6 +98,11 @@
 #define ADC_CHANNELS 8          /* simavr 1.6 keeps values for ADC0..ADC7 only */
 #define SUPPLY_MV 5000
 #define RUN_BATCH 1024          /* instructions between command polls */
+#define PWM_SETTLE_CYCLES 64    /* quiet time after a timer register write before reporting */
+#define HOST_FIFO_SIZE 4096     /* bytes read from the pty that UART0 has not taken yet */
+#define MCU_FIFO_SIZE 16384     /* bytes UART0 sent that the pty has not taken yet */
+#define SERIAL_POLL_NS 100000u  /* the pty is read and written at most every 100 us */
+#define DROP_REPORT_NS 1000000000u  /* at most one "bytes dropped" message a second */
 
 /* What the host connects to a pin from outside the MCU. */
 enum line { LINE_FLOAT, LINE_LOW, LINE_HIGH, LINE_PULLUP };
@@ -99,13 +126,12 @@ typedef struct pin_t {
 	int reported;               /* last level reported, -1 when none */
 	enum line line;
 	dht_t *dht;
-	avr_regbit_t com[MAX_COMPARATORS];  /* compare output modes that drive this pin */
-	int ncom;
 	struct {
-		int level;              /* -1 until the first edge */
-		int have_rise;
-		avr_cycle_count_t rise, fall, high, period;
-	} pwm;
+		avr_timer_t *timer;
+		int comp;
+	} oc[MAX_COMPARATORS];      /* timer compare outputs wired to this pin */
+	int noc;
+	avr_cycle_count_t pwm_high, pwm_period;  /* last PWM reported, period 0 when none */
 } pin_t;
 
 struct port_t {
@@ -118,19 +144,26 @@ typedef struct command_t {
 	char *text;
 } command_t;
 
+/* A byte ring buffer: `len` bytes from `head`. */
+typedef struct ring_t {
+	uint8_t *buf;
+	size_t size, head, len;
+} ring_t;
+
 static struct {
 	avr_t *avr;
 	FILE *out;
 	avr_io_t io;                /* only for its reset callback */
-	uart_pty_t uart;
 	avr_uart_t *uart0;
 	port_t ports[MAX_PORTS];
 	int nports;
-	avr_cycle_count_t cycle_base;   /* cycles lost by resets that rewind avr->cycle */
+	pin_t *pwm_pins[MAX_PORTS * 8]; /* pins with a timer compare output */
+	int npwm_pins;
 	int latency;
 	avr_cycle_count_t rx_ready;     /* when the last byte into UART0 is fully received */
 	avr_cycle_count_t newline_ready;
 	int newline_pending;
+	int running;                    /* false while paused (--paused, until `run`) */
 	int quit;
 } board;
 
@@ -139,13 +172,30 @@ static struct {
 	command_t *head, *tail;
 } queue = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL };
 
+/* The pty bridged to UART0. Only the simulation thread touches it (simavr is not
+ * thread-safe): the main loop moves bytes between the pty and the rings, simavr's UART IRQs
+ * move them between the rings and the UART. */
+static struct {
+	int master, slave;          /* the board keeps the slave open: no hangup between hosts */
+	char name[64];
+	int xon;                    /* UART0 takes input: XON seen, no XOFF since */
+	int feeding;
+	ring_t in;                  /* host -> MCU */
+	ring_t out;                 /* MCU -> host */
+	uint64_t io_ns;             /* last look at the pty */
+	unsigned long long dropped, dropped_reported;
+	uint64_t dropped_report_ns;
+} serial;
+
+static uint8_t serial_in_buf[HOST_FIFO_SIZE], serial_out_buf[MCU_FIFO_SIZE];
+
 static volatile sig_atomic_t stop_signal;
 
 /* ---------------------------------------------------------------- output */
 
 static avr_cycle_count_t now(void)
 {
-	return board.cycle_base + board.avr->cycle;
+	return board.avr->cycle;
 }
 
 /* Print one protocol line; a host that went away stops the board. */
@@ -176,14 +226,6 @@ static int pin_is_output(const pin_t *pin)
 static int pin_port_bit(const pin_t *pin)
 {
 	return (reg(pin->port->io->r_port) >> pin->bit) & 1;
-}
-
-static int pin_timer_driven(const pin_t *pin)
-{
-	for (int i = 0; i < pin->ncom; i++)
-		if (avr_regbit_get(board.avr, pin->com[i]))
-			return 1;
-	return 0;
 }
 
 /* Level the outside world puts on the pin, -1 when nothing does. */
@@ -218,46 +260,112 @@ static void pin_apply_external(pin_t *pin)
 		avr_raise_irq(pin->irq, level);
 }
 
-static void pwm_forget(pin_t *pin)
+/* 16-bit register from its low byte address and optional high byte address. */
+static uint16_t reg16(avr_io_addr_t lo, avr_io_addr_t hi)
 {
-	pin->pwm.level = -1;
-	pin->pwm.have_rise = 0;
-	pin->pwm.period = 0;
+	return reg(lo) | (hi ? reg(hi) << 8 : 0);
 }
 
-/* Moves of more than 1/512 of the period are news; instruction-boundary jitter is not. */
-static int pwm_moved(avr_cycle_count_t a, avr_cycle_count_t b, avr_cycle_count_t period)
+/*
+ * The waveform a timer compare output puts on its pin, from the timer's registers as the
+ * datasheet defines them: HIGH and PERIOD in CPU cycles; 0 when it is not a running PWM
+ * (COM 2 non-inverting or 3 inverting, in a fast or phase-correct mode). simavr 1.6 has no
+ * phase-correct mode in its timer tables, which is what Arduino uses on every timer but
+ * Timer0, so the pin toggling simavr does itself cannot be relied on.
+ */
+static int timer_pwm(avr_timer_t *t, int c, avr_cycle_count_t *high, avr_cycle_count_t *period)
 {
-	avr_cycle_count_t d = a > b ? a - b : b - a;
-	return d * 512 > period;
-}
-
-/* Edge of a timer compare output: measure high time and period between rising edges. */
-static void timer_output_hook(avr_irq_t *irq, uint32_t value, void *param)
-{
-	(void)irq;
-	pin_t *pin = param;
-	int level = value & 1;
-	if (!pin_is_output(pin) || level == pin->pwm.level)
-		return;
-	pin->pwm.level = level;
-	avr_cycle_count_t t = now();
-	if (!level) {
-		pin->pwm.fall = t;
-		return;
+	avr_t *avr = board.avr;
+	avr_timer_comp_t *comp = &t->comp[c];
+	int com = avr_regbit_get(avr, comp->com);
+	int cs = avr_regbit_get_array(avr, t->cs, ARRAY_SIZE(t->cs));
+	if (com < 2 || !cs || t->cs_div[cs] == AVR_TIMER_EXTCLK_CHOOSE)
+		return 0;
+	int wgm = avr_regbit_get_array(avr, t->wgm, ARRAY_SIZE(t->wgm));
+	uint16_t ocra = reg16(t->comp[AVR_TIMER_COMPA].r_ocr, t->comp[AVR_TIMER_COMPA].r_ocrh);
+	uint16_t icr = reg16(t->r_icr, t->r_icrh);
+	uint32_t top;
+	int fast;
+	if (!t->r_tcnth) {                      /* 8-bit timer: WGM2:0 */
+		static const int8_t kind8[8] = { 0, 2, 0, 1, 0, 2, 0, 1 };  /* 1 fast, 2 phase */
+		fast = kind8[wgm & 7] == 1;
+		if (!kind8[wgm & 7])
+			return 0;
+		top = wgm & 4 ? ocra : 0xff;
+	} else {                                /* 16-bit timer: WGM3:0 */
+		static const int16_t top16[16] = { 0, 0xff, 0x1ff, 0x3ff, 0, 0xff, 0x1ff, 0x3ff,
+			-1, -2, -1, -2, 0, 0, -1, -2 };     /* -1 ICR, -2 OCRA */
+		if (!top16[wgm])
+			return 0;
+		fast = (wgm >= 5 && wgm <= 7) || wgm >= 14;
+		top = top16[wgm] == -1 ? icr : top16[wgm] == -2 ? ocra : (uint32_t)top16[wgm];
 	}
-	if (pin->pwm.have_rise && pin->pwm.fall > pin->pwm.rise) {
-		avr_cycle_count_t high = pin->pwm.fall - pin->pwm.rise, period = t - pin->pwm.rise;
-		if (!pin->pwm.period || pwm_moved(high, pin->pwm.high, period) ||
-				pwm_moved(period, pin->pwm.period, period)) {
-			pin->pwm.high = high;
-			pin->pwm.period = period;
-			emit("pwm %s %llu %llu @%llu", pin->name, (unsigned long long)high,
-				(unsigned long long)period, (unsigned long long)t);
+	uint32_t ocr = reg16(comp->r_ocr, comp->r_ocrh);
+	if (ocr > top)
+		ocr = top;
+	uint32_t counts = fast ? top + 1 : 2 * top, on = fast ? ocr + 1 : 2 * ocr;
+	if (!counts)
+		return 0;
+	avr_cycle_count_t prescaler = (avr_cycle_count_t)1 << t->cs_div[cs];
+	*period = counts * prescaler;
+	*high = (com == 2 ? on : counts - on) * prescaler;
+	return 1;
+}
+
+/* The PWM this pin outputs, if any: the first running compare output, on an output pin. */
+static int pin_pwm(const pin_t *pin, avr_cycle_count_t *high, avr_cycle_count_t *period)
+{
+	if (!pin_is_output(pin))
+		return 0;
+	for (int i = 0; i < pin->noc; i++)
+		if (timer_pwm(pin->oc[i].timer, pin->oc[i].comp, high, period))
+			return 1;
+	return 0;
+}
+
+/* Report the pin's PWM when it starts or changes; when it stops, its PORT level. */
+static void pwm_update(pin_t *pin)
+{
+	avr_cycle_count_t high = 0, period = 0;
+	int on = pin_pwm(pin, &high, &period);
+	if (high == pin->pwm_high && period == pin->pwm_period)
+		return;
+	int was_on = pin->pwm_period != 0;
+	pin->pwm_high = high;
+	pin->pwm_period = period;
+	pin->reported = -1;
+	if (on) {
+		emit("pwm %s %llu %llu @%llu", pin->name, (unsigned long long)high,
+			(unsigned long long)period, (unsigned long long)now());
+	} else if (was_on) {
+		/* simavr may have left the pin IRQ at a timer level: let the next PORT value through */
+		avr_irq_set_flags(pin->irq, avr_irq_get_flags(pin->irq) | IRQ_FLAG_INIT);
+		if (pin_is_output(pin)) {
+			pin->reported = pin_port_bit(pin);
+			emit("pin %s %d @%llu", pin->name, pin->reported, (unsigned long long)now());
 		}
 	}
-	pin->pwm.rise = t;
-	pin->pwm.have_rise = 1;
+}
+
+static avr_cycle_count_t pwm_settled(avr_t *avr, avr_cycle_count_t when, void *param)
+{
+	(void)avr;
+	(void)when;
+	(void)param;
+	for (int i = 0; i < board.npwm_pins; i++)
+		pwm_update(board.pwm_pins[i]);
+	return 0;
+}
+
+/* A timer register was written: look at the PWM outputs once the firmware is done writing
+ * (analogWrite sets COM, then OCR), so that half-configured timers are not reported. */
+static void timer_register_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)value;
+	(void)param;
+	avr_cycle_timer_cancel(board.avr, pwm_settled, NULL);
+	avr_cycle_timer_register(board.avr, PWM_SETTLE_CYCLES, pwm_settled, NULL);
 }
 
 static void dht_watch(pin_t *pin);
@@ -265,25 +373,21 @@ static void dht_watch(pin_t *pin);
 /* Every change simavr signals on a pin: from PORT/DDR writes, timers, or the outside. */
 static void pin_hook(avr_irq_t *irq, uint32_t value, void *param)
 {
+	(void)irq;
 	(void)value;
 	pin_t *pin = param;
 	if (pin->dht)
 		dht_watch(pin);
+	if (pin->noc && !avr_cycle_timer_status(board.avr, pwm_settled, NULL))
+		pwm_update(pin);
 	if (!pin_is_output(pin)) {
 		pin->reported = -1;
 		return;
 	}
-	if (pin_timer_driven(pin)) {
-		/* the timer owns the pin: make sure the next PORT write is seen even if equal */
-		avr_irq_set_flags(irq, avr_irq_get_flags(irq) | IRQ_FLAG_INIT);
-		pin->reported = -1;
-		return;
-	}
 	int level = pin_port_bit(pin);
-	if (level == pin->reported)
+	if (pin->pwm_period || level == pin->reported)
 		return;
 	pin->reported = level;
-	pwm_forget(pin);
 	emit("pin %s %d @%llu", pin->name, level, (unsigned long long)now());
 }
 
@@ -324,11 +428,13 @@ static avr_cycle_count_t dht_step(avr_t *avr, avr_cycle_count_t when, void *para
 	return more ? when + avr_usec_to_cycles(avr, usec) : 0;
 }
 
+/* Stop any reply in progress and let go of the line. */
 static void dht_idle(pin_t *pin)
 {
 	avr_cycle_timer_cancel(board.avr, dht_step, pin);
 	pin->dht->step = 0;
 	pin->dht->sensor_low = 0;
+	pin_apply_external(pin);
 }
 
 /* Follow the MCU on the line: a long enough low pulse then a release starts a reply. */
@@ -340,9 +446,8 @@ static void dht_watch(pin_t *pin)
 		return;
 	d->mcu_low = mcu_low;
 	if (mcu_low) {
-		if (d->step)
+		if (d->step)                    /* the MCU starts over in the middle of a reply */
 			dht_idle(pin);
-		pin_apply_external(pin);
 		d->low_since = now();
 	} else if (now() - d->low_since >= avr_usec_to_cycles(board.avr, DHT_MIN_START_USEC)) {
 		d->step = 1;
@@ -419,6 +524,151 @@ static void uart_tx_hook(avr_irq_t *irq, uint32_t value, void *param)
 		(unsigned long long)t);
 }
 
+/* ---------------------------------------------------------------- serial port */
+
+static uint64_t wall_ns(void);
+
+/* Free room after the last byte, in one piece. */
+static size_t ring_room_chunk(const ring_t *r, size_t *tail)
+{
+	*tail = (r->head + r->len) % r->size;
+	size_t room = r->size - r->len, to_end = r->size - *tail;
+	return room < to_end ? room : to_end;
+}
+
+/* Bytes from the head, in one piece. */
+static size_t ring_data_chunk(const ring_t *r)
+{
+	size_t to_end = r->size - r->head;
+	return r->len < to_end ? r->len : to_end;
+}
+
+static void ring_consume(ring_t *r, size_t n)
+{
+	r->head = (r->head + n) % r->size;
+	r->len -= n;
+}
+
+/* Give UART0 the host's bytes while it takes them. simavr's UART raises XON while its input
+ * FIFO has room (when it runs empty, when the firmware polls it empty, when the receiver is
+ * enabled) and XOFF when the FIFO is full; bytes pushed after XOFF or while the receiver is
+ * off would be lost. Runs on the simulation thread only, like every IRQ. */
+static void serial_feed(void)
+{
+	avr_uart_t *u = board.uart0;
+	if (!u || serial.feeding)
+		return;
+	serial.feeding = 1;
+	while (serial.xon && serial.in.len && avr_regbit_get(board.avr, u->rxen)) {
+		uint8_t byte = serial.in.buf[serial.in.head];
+		ring_consume(&serial.in, 1);
+		avr_raise_irq(u->io.irq + UART_IRQ_INPUT, byte);
+	}
+	serial.feeding = 0;
+}
+
+static void serial_xon_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)value;
+	(void)param;
+	serial.xon = 1;
+	serial_feed();
+}
+
+static void serial_xoff_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)param;
+	if (value)
+		serial.xon = 0;
+}
+
+/* A byte the firmware sent: queue it for the pty. A host that does not read loses the
+ * oldest bytes rather than stopping the simulation. */
+static void serial_out_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)param;
+	ring_t *r = &serial.out;
+	if (r->len == r->size) {
+		ring_consume(r, 1);
+		serial.dropped++;
+	}
+	r->buf[(r->head + r->len++) % r->size] = value & 0xff;
+}
+
+static void serial_report_drops(int now_anyway)
+{
+	if (serial.dropped == serial.dropped_reported)
+		return;
+	uint64_t t = wall_ns();
+	if (!now_anyway && t - serial.dropped_report_ns < DROP_REPORT_NS)
+		return;
+	fprintf(stderr, "avr_board: the host does not read the serial port: %llu byte(s) the MCU "
+		"sent dropped so far\n", serial.dropped);
+	serial.dropped_reported = serial.dropped;
+	serial.dropped_report_ns = t;
+}
+
+/* Move bytes between the pty and the rings, without blocking, then feed UART0. When the host
+ * ring is full the board stops reading: the pty's buffer fills and the host's writes wait.
+ * Unless `now_anyway`, at most once per SERIAL_POLL_NS: a system call after every batch of
+ * instructions would cost the simulation several percent of its speed. */
+static void serial_io(int now_anyway)
+{
+	ring_t *out = &serial.out, *in = &serial.in;
+	uint64_t t = wall_ns();
+	if (!now_anyway && t - serial.io_ns < SERIAL_POLL_NS)
+		return;
+	serial.io_ns = t;
+	while (out->len) {
+		size_t chunk = ring_data_chunk(out);
+		ssize_t n = write(serial.master, out->buf + out->head, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;                  /* EAGAIN: the host has not read enough yet */
+		ring_consume(out, (size_t)n);
+		if ((size_t)n < chunk)
+			break;
+	}
+	while (in->len < in->size) {
+		size_t tail, chunk = ring_room_chunk(in, &tail);
+		ssize_t n = read(serial.master, in->buf + tail, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;                  /* EAGAIN: nothing more from the host */
+		in->len += (size_t)n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	serial_feed();
+	serial_report_drops(0);
+}
+
+static int setup_serial(void)
+{
+	serial.in = (ring_t){ serial_in_buf, sizeof(serial_in_buf), 0, 0 };
+	serial.out = (ring_t){ serial_out_buf, sizeof(serial_out_buf), 0, 0 };
+	struct termios tio;
+	if (openpty(&serial.master, &serial.slave, NULL, NULL, NULL) < 0 ||
+			ttyname_r(serial.slave, serial.name, sizeof(serial.name)) != 0 ||
+			tcgetattr(serial.master, &tio) < 0) {
+		perror("avr_board: pty");
+		return -1;
+	}
+	cfmakeraw(&tio);
+	int fl = fcntl(serial.master, F_GETFL);
+	if (tcsetattr(serial.master, TCSANOW, &tio) < 0 || fl < 0 ||
+			fcntl(serial.master, F_SETFL, fl | O_NONBLOCK) < 0) {
+		perror("avr_board: pty");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- reset */
 
 static void board_reset(avr_io_t *io)
@@ -426,11 +676,12 @@ static void board_reset(avr_io_t *io)
 	(void)io;
 	board.rx_ready = 0;
 	board.newline_pending = 0;
+	serial.xon = 0;                 /* the receiver is off until the firmware enables it */
 	for (int p = 0; p < board.nports; p++) {
 		for (int b = 0; b < 8; b++) {
 			pin_t *pin = &board.ports[p].pins[b];
 			pin->reported = -1;
-			pwm_forget(pin);
+			pin->pwm_high = pin->pwm_period = 0;
 			if (pin->dht) {
 				dht_idle(pin);
 				pin->dht->mcu_low = 0;
@@ -465,6 +716,17 @@ static pin_t *find_pin(const char *name)
 	return NULL;
 }
 
+/* A DDR write turning a pin into an output does not always change the pin's own IRQ value (a
+ * pin pulled up by its PORT bit reads 1 before and after), so re-check the port's pins. */
+static void ddr_hook(avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq;
+	(void)value;
+	port_t *port = param;
+	for (int b = 0; b < 8; b++)
+		pin_hook(NULL, 0, &port->pins[b]);
+}
+
 static void setup_ports(void)
 {
 	for (avr_io_t *io = board.avr->io_port; io; io = io->next) {
@@ -479,30 +741,44 @@ static void setup_ports(void)
 			snprintf(pin->name, sizeof(pin->name), "P%c%d", port->io->name, b);
 			pin->irq = avr_io_getirq(board.avr, AVR_IOCTL_IOPORT_GETIRQ(port->io->name), b);
 			pin->reported = -1;
-			pwm_forget(pin);
 			avr_irq_register_notify(pin->irq, pin_hook, pin);
 		}
+		avr_irq_register_notify(avr_iomem_getirq(board.avr, port->io->r_ddr, NULL, AVR_IOMEM_IRQ_ALL),
+			ddr_hook, port);
 	}
 }
 
-/* Find which pin each timer comparator drives, to tell PWM from plain writes. */
+/* Watch the registers of every timer with compare outputs wired to pins. */
 static void setup_timers(void)
 {
 	for (avr_io_t *io = board.avr->io_port; io; io = io->next) {
 		if (strcmp(io->kind, "timer"))
 			continue;
 		avr_timer_t *timer = (avr_timer_t *)io;
+		int wired = 0;
 		for (int c = 0; c < AVR_TIMER_COMP_COUNT; c++) {
 			avr_timer_comp_t *comp = &timer->comp[c];
 			port_t *port = comp->com_pin.reg ? find_port_by_addr(comp->com_pin.reg) : NULL;
 			if (!port)
 				continue;
 			pin_t *pin = &port->pins[comp->com_pin.bit];
-			if (pin->ncom == MAX_COMPARATORS)
-				continue;
-			pin->com[pin->ncom++] = comp->com;
-			avr_irq_register_notify(io->irq + TIMER_IRQ_OUT_COMP + c, timer_output_hook, pin);
+			if (!pin->noc)
+				board.pwm_pins[board.npwm_pins++] = pin;
+			if (pin->noc < MAX_COMPARATORS) {
+				pin->oc[pin->noc].timer = timer;
+				pin->oc[pin->noc++].comp = c;
+			}
+			wired = 1;
 		}
+		if (!wired)
+			continue;
+		avr_io_addr_t regs[] = { timer->wgm[0].reg, timer->wgm[2].reg, timer->cs[0].reg,
+			timer->comp[0].com.reg, timer->comp[1].com.reg, timer->comp[2].com.reg,
+			timer->comp[0].r_ocr, timer->comp[1].r_ocr, timer->comp[2].r_ocr, timer->r_icr };
+		for (size_t r = 0; r < ARRAY_SIZE(regs); r++)
+			if (regs[r])
+				avr_irq_register_notify(avr_iomem_getirq(board.avr, regs[r], NULL,
+					AVR_IOMEM_IRQ_ALL), timer_register_hook, NULL);
 	}
 }
 
@@ -511,14 +787,19 @@ static void setup_uart(void)
 	for (avr_io_t *io = board.avr->io_port; io; io = io->next)
 		if (!strcmp(io->kind, "uart") && ((avr_uart_t *)io)->name == '0')
 			board.uart0 = (avr_uart_t *)io;
-	uart_pty_init(board.avr, &board.uart);
-	uart_pty_connect(&board.uart, '0');
-	/* uart_pty_connect keeps the UART's poll sleep: it slows polling firmware in real time */
+	if (!board.uart0)
+		return;
+	/* no console copy of the output (the bytes are binary), and no usleep() while the
+	 * firmware polls the UART: it would slow polling firmware in real time */
 	uint32_t flags = 0;
 	avr_ioctl(board.avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
-	flags &= ~AVR_UART_FLAG_POLL_SLEEP;
+	flags &= ~(AVR_UART_FLAG_POLL_SLEEP | AVR_UART_FLAG_STDIO);
 	avr_ioctl(board.avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
-	if (board.latency && board.uart0) {
+	avr_irq_t *irq = board.uart0->io.irq;
+	avr_irq_register_notify(irq + UART_IRQ_OUTPUT, serial_out_hook, NULL);
+	avr_irq_register_notify(irq + UART_IRQ_OUT_XON, serial_xon_hook, NULL);
+	avr_irq_register_notify(irq + UART_IRQ_OUT_XOFF, serial_xoff_hook, NULL);
+	if (board.latency) {
 		avr_irq_register_notify(board.uart0->io.irq + UART_IRQ_INPUT, uart_rx_hook, NULL);
 		avr_irq_register_notify(board.uart0->io.irq + UART_IRQ_OUTPUT, uart_tx_hook, NULL);
 	}
@@ -541,10 +822,14 @@ static void *stdin_reader(void *arg)
 	for (;;) {
 		ssize_t n = getline(&line, &cap, stdin);
 		command_t *cmd = malloc(sizeof(*cmd));
-		if (!cmd)
+		char *text = strdup(n < 0 ? "quit" : line);
+		if (!cmd || !text) {
+			free(cmd);
+			free(text);
 			break;
+		}
 		cmd->next = NULL;
-		cmd->text = strdup(n < 0 ? "quit" : line);
+		cmd->text = text;
 		pthread_mutex_lock(&queue.lock);
 		if (queue.tail)
 			queue.tail->next = cmd;
@@ -657,10 +942,11 @@ static const char *run_command(char **arg, int argc)
 	} else if (!strcmp(cmd, "reset")) {
 		if (argc != 1)
 			return "usage: reset";
-		avr_cycle_count_t before = board.avr->cycle;
 		avr_reset(board.avr);
-		if (board.avr->cycle < before)
-			board.cycle_base += before - board.avr->cycle;
+	} else if (!strcmp(cmd, "run")) {
+		if (argc != 1)
+			return "usage: run";
+		board.running = 1;
 	} else if (!strcmp(cmd, "quit")) {
 		board.quit = 1;
 	} else {
@@ -677,14 +963,15 @@ static void process_commands(void)
 	pthread_mutex_unlock(&queue.lock);
 	while (cmd) {
 		command_t *next = cmd->next;
+		if (board.quit)
+			cmd->text[0] = '\0';       /* nothing after quit */
 		char *arg[8], *save = NULL;
-		int argc = 0;
+		int argc = 0, too_long = strlen(cmd->text) >= MAX_LINE;
 		for (char *tok = strtok_r(cmd->text, " \t\r\n", &save); tok && argc < 8;
 				tok = strtok_r(NULL, " \t\r\n", &save))
 			arg[argc++] = tok;
 		if (argc) {
-			const char *err = strlen(cmd->text) >= MAX_LINE ? "line too long" :
-				run_command(arg, argc);
+			const char *err = too_long ? "line too long" : run_command(arg, argc);
 			if (err)
 				emit("error %s", err);
 			else
@@ -705,11 +992,16 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+static uint64_t cycles_to_ns(avr_cycle_count_t c)
+{
+	uint64_t f = board.avr->frequency;
+	return c / f * 1000000000u + c % f * 1000000000u / f;
+}
+
 /* Sleep while the simulation is ahead of the wall clock. */
 static void pace(uint64_t start_ns)
 {
-	uint64_t f = board.avr->frequency, c = now();
-	uint64_t sim_ns = c / f * 1000000000u + c % f * 1000000000u / f;
+	uint64_t sim_ns = cycles_to_ns(now());
 	uint64_t wall = wall_ns() - start_ns;
 	if (sim_ns > wall) {
 		uint64_t ahead = sim_ns - wall;
@@ -727,7 +1019,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: avr_board --mcu atmega328p|atmega2560 --freq HZ "
-		"[--realtime] [--latency] FIRMWARE.elf\n");
+		"[--realtime] [--latency] [--paused] FIRMWARE.elf\n");
 	exit(2);
 }
 
@@ -735,7 +1027,7 @@ int main(int argc, char **argv)
 {
 	const char *mcu = NULL, *elf = NULL;
 	long freq = 0;
-	int realtime = 0;
+	int realtime = 0, paused = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--mcu") && i + 1 < argc)
@@ -745,6 +1037,8 @@ int main(int argc, char **argv)
 				usage();
 		} else if (!strcmp(argv[i], "--realtime"))
 			realtime = 1;
+		else if (!strcmp(argv[i], "--paused"))
+			paused = 1;
 		else if (!strcmp(argv[i], "--latency"))
 			board.latency = 1;
 		else if (argv[i][0] == '-' || elf)
@@ -763,11 +1057,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(board.out, NULL, _IOLBF, 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	elf_firmware_t fw;
 	memset(&fw, 0, sizeof(fw));
-	if (elf_read_firmware(elf, &fw) != 0) {
-		fprintf(stderr, "avr_board: cannot read firmware %s\n", elf);
+	if (elf_read_firmware(elf, &fw) != 0 || !fw.flashsize) {
+		fprintf(stderr, "avr_board: no AVR program in %s\n", elf);
 		return 1;
 	}
 	board.avr = avr_make_mcu_by_name(mcu);
@@ -781,6 +1076,8 @@ int main(int argc, char **argv)
 	board.avr->vcc = board.avr->avcc = board.avr->aref = SUPPLY_MV;
 	board.avr->sleep = no_sleep;
 
+	if (setup_serial() < 0)
+		return 1;
 	setup_ports();
 	setup_timers();
 	setup_uart();
@@ -802,32 +1099,35 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(reader);
 
-	emit("serial: %s", board.uart.pty.slavename);
+	board.running = !paused;
+	emit("serial: %s", serial.name);
 
 	uint64_t start_ns = wall_ns();
 	int halted = 0;
 	while (!board.quit && !stop_signal) {
 		int state = board.avr->state;
-		for (int i = 0; i < RUN_BATCH && state != cpu_Done && state != cpu_Crashed; i++) {
-			avr_cycle_count_t before = board.avr->cycle;
+		for (int i = 0; i < RUN_BATCH && board.running && state != cpu_Done &&
+				state != cpu_Crashed; i++)
 			state = avr_run(board.avr);
-			if (board.avr->cycle < before)      /* a watchdog reset rewound the counter */
-				board.cycle_base += before - board.avr->cycle;
-		}
 		if (state == cpu_Done || state == cpu_Crashed) {
 			if (!halted)
 				emit("halt %s @%llu", state == cpu_Done ? "done" : "crashed",
 					(unsigned long long)now());
 			halted = 1;
-			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 		} else {
 			halted = 0;
-			if (realtime)
-				pace(start_ns);
 		}
+		int idle = !board.running || halted;
+		if (idle) {
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			start_ns = wall_ns() - cycles_to_ns(now());
+		} else if (realtime) {
+			pace(start_ns);
+		}
+		serial_io(idle);
 		process_commands();
 	}
-	uart_pty_stop(&board.uart);
-	avr_terminate(board.avr);
-	return 0;
+	serial_io(1);                   /* what the firmware sent last, if the host takes it */
+	serial_report_drops(1);
+	return 0;                       /* exiting closes the pty */
 }
