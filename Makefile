@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
                 simavr libsimavr-dev libelf-dev
 
-.PHONY: build test deps apt tool-scons sim bench clean
+.PHONY: build test deps apt tool-scons sim bench clean flash
 
 build: deps
 	$(PIO) run
@@ -48,3 +48,7 @@ sim: apt
 
 clean:
 	rm -rf .pio src/*/ sim/build
+
+# make flash FIRMWARE=~/klipper/out/klipper.bin [DEVICE=/dev/serial/by-id/...] [ARGS=--dry-run]
+flash: $(STAMP)
+	$(PY) -m generator flash --firmware $(FIRMWARE) $(if $(DEVICE),--device $(DEVICE)) $(ARGS)

@@ -46,13 +46,13 @@ def _report(action):
 @_report
 def probe(env) -> int:
     from generator.client import BoardInfo  # noqa: PLC0415
-    from generator.flashing.ports import choose_port  # noqa: PLC0415
+    from generator.flashing.ports import Wanted, choose_port  # noqa: PLC0415
     from generator.probe import probe as ask  # noqa: PLC0415
 
     sketch = _env_sketch(env)
     port = _option(env, "monitor_port") or env.subst("$UPLOAD_PORT").strip()  # or --upload-port
     if not port:
-        chosen, why = choose_port(None)
+        chosen, why = choose_port(None, Wanted("the board", "--upload-port PORT or monitor_port", False))
         port = chosen.name
         print(f"probe: using {port} ({why})")
     baud = int(_option(env, "custom_firmware_baud_rate") or _option(env, "monitor_speed") or 115200)

@@ -25,11 +25,14 @@ def _option(name, default):
     return str(env.GetProjectOption(name, default))  # noqa: F821
 
 
-def _flash(image_of, env):
-    """Flash the image that `image_of()` names; non-zero on failure, which fails `pio run`."""
+def _flash(image_of):
+    """Flash the image that `image_of()` names; non-zero on failure, which fails `pio run`.
+
+    Only the user's upload_speed counts: a platform's default speed is meant for its own uploader.
+    """
     try:
         request = pio_options.flash_request(
-            _option, PROJECT_DIR, image_of(), GIVEN_PORT, env.subst("$UPLOAD_SPEED")
+            _option, PROJECT_DIR, image_of(), GIVEN_PORT, _option("upload_speed", "")
         )
     except FirmwareError as err:
         return report_failure(err)
@@ -37,11 +40,11 @@ def _flash(image_of, env):
 
 
 def upload(source, target, env):
-    return _flash(lambda: pio_options.built_image(Path(env.subst("$BUILD_DIR")), env.subst("$PROGNAME")), env)
+    return _flash(lambda: pio_options.built_image(Path(env.subst("$BUILD_DIR")), env.subst("$PROGNAME")))
 
 
 def flash_klipper(source, target, env):
-    return _flash(lambda: pio_options.klipper_image(_option("custom_klipper_image", ""), PROJECT_DIR), env)
+    return _flash(lambda: pio_options.klipper_image(_option("custom_klipper_image", ""), PROJECT_DIR))
 
 
 env.Replace(UPLOADCMD=upload)  # noqa: F821
@@ -51,7 +54,7 @@ if _raw.has_builder():  # make `upload` build the raw image even if the platform
 env.AddCustomTarget(  # noqa: F821
     name="flash_klipper",
     dependencies=None,
-    actions=[flash_klipper],
+    actions=[env.VerboseAction(flash_klipper, "Flashing custom_klipper_image")],  # noqa: F821
     title="Flash Klipper",
     description="Flash custom_klipper_image with wchisp, stopping and restarting Klipper",
 )

@@ -15,7 +15,12 @@ from typing import TextIO
 from generator.errors import FirmwareError
 from generator.flashing import bootloader, image, klipper, lock, ports, wchisp
 from generator.flashing.klipper import KlipperService
-from generator.flashing.moonraker import DEFAULT_URL, Moonraker, MoonrakerError, MoonrakerUnavailable
+from generator.flashing.moonraker import (
+    DEFAULT_URL,
+    Moonraker,
+    MoonrakerError,
+    MoonrakerUnavailable,
+)
 
 PORT_RELEASE_TIMEOUT = 3.0  # seconds for the port to be let go once Klipper is down
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -60,26 +65,26 @@ def flash(request: FlashRequest, report: Callable[[str], None] = say, out: TextI
     argv = wchisp.command(executable, port.name, baud, request.firmware)
     report(f"port {port.summary()} ({why})")
     service = _klipper_service(request, report)
-    was_running = service is not None and service.running()
+    running = service if service and service.running() else None
     if service:
-        report(f"{service.unit} is {'running' if was_running else 'not running; it will be left stopped'}")
-    if was_running:
-        _refuse_while_printing(service, request, report)
+        report(f"{service.unit} is {'running' if running else 'not running; it will be left stopped'}")
+    if running:
+        _refuse_while_printing(running, request, report)
 
     if request.dry_run:
         report(f"dry run: would take the lock {lock.lock_path(port.device)}")
-        if was_running:
-            report(f"dry run: would stop {service.unit} {service.via}")
+        if running:
+            report(f"dry run: would stop {running.unit} {running.via}")
         report(f"dry run: would check that no other process holds {port.device}")
         if request.dtr_rts:
             report(f"dry run: would pulse DTR/RTS on {port.name} to enter the bootloader")
         report(f"dry run: would run: {shlex.join(argv)}")
-        if was_running:
-            report(f"dry run: would start {service.unit} again {service.via}")
+        if running:
+            report(f"dry run: would start {running.unit} again {running.via}")
         report("dry run: nothing was changed")
         return
     with lock.port_lock(port.device, port.name):
-        _flash_with_klipper_stopped(service if was_running else None, port, argv, request, report, out)
+        _flash_with_klipper_stopped(running, port, argv, request, report, out)
 
 
 def _klipper_service(request: FlashRequest, report: Callable[[str], None]) -> KlipperService | None:
@@ -125,16 +130,18 @@ def _flash_with_klipper_stopped(
 ) -> None:
     """Stop `stopped` (the unit that runs), flash, and start it again whatever happened."""
     outcome: BaseException | None = None
-    try:
-        with _signals_handled(_raise_on_signal):
+    interrupts = _Interrupts(report)
+    with interrupts.routed():
+        try:
             if stopped:
                 report(f"stopping {stopped.unit} {stopped.via}")
                 stopped.stop()
                 report(f"{stopped.unit} stopped")
             _flash(port, argv, request, report, out)
-    except BaseException as err:  # noqa: B036 - every outcome must reach the restart below
-        outcome = err
-    restart_failure = _restart(stopped, report) if stopped else None
+        except BaseException as err:  # noqa: B036 - every outcome must reach the restart below
+            outcome = err
+        interrupts.hold("Klipper is put back first")
+        restart_failure = _restart(stopped, report) if stopped else None
     if isinstance(outcome, (KeyboardInterrupt, Terminated)):
         name = "Ctrl-C" if isinstance(outcome, KeyboardInterrupt) else str(outcome)
         outcome = FirmwareError(
@@ -150,7 +157,9 @@ def _flash_with_klipper_stopped(
         raise outcome
 
 
-def _flash(port: ports.SerialPort, argv: list[str], request: FlashRequest, report: Callable[[str], None], out: TextIO) -> None:
+def _flash(
+    port: ports.SerialPort, argv: list[str], request: FlashRequest, report: Callable[[str], None], out: TextIO
+) -> None:
     holders = klipper.wait_port_free(port.device, PORT_RELEASE_TIMEOUT)
     if holders:
         raise FirmwareError(
@@ -173,42 +182,52 @@ def _flash(port: ports.SerialPort, argv: list[str], request: FlashRequest, repor
 
 
 def _restart(service: KlipperService, report: Callable[[str], None]) -> FirmwareError | None:
-    """Start `service` again, letting no signal cut this short; return what went wrong, if anything."""
-    def hold_on(signum: int, _frame: FrameType | None) -> None:
-        report(f"{signal.Signals(signum).name} received; restarting {service.unit} first")
-
-    with _signals_handled(hold_on):
-        if service.running():
-            report(f"{service.unit} is running")
-            return None
-        report(f"starting {service.unit} again {service.via}")
-        try:
-            service.start()
-        except FirmwareError as err:
-            report(f"could NOT restart {service.unit}: {err.message}")
-            return FirmwareError(
-                f"{service.unit} could not be restarted: {err.message}",
-                f"start it yourself: sudo systemctl start {service.unit}",
-            )
-        report(f"{service.unit} is running again")
+    """Start `service` again if it is down; return what went wrong, if anything."""
+    if service.running():
+        report(f"{service.unit} is running")
         return None
-
-
-def _raise_on_signal(signum: int, _frame: FrameType | None) -> None:
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise Terminated(signal.Signals(signum).name)
-
-
-@contextlib.contextmanager
-def _signals_handled(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
-    """Route SIGINT, SIGTERM and SIGHUP to `handler` for the block (only the main thread can)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
+    report(f"starting {service.unit} again {service.via}")
     try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        service.start()
+    except FirmwareError as err:
+        report(f"could NOT restart {service.unit}: {err.message}")
+        return FirmwareError(
+            f"{service.unit} could not be restarted: {err.message}",
+            f"start it yourself: sudo systemctl start {service.unit}",
+        )
+    report(f"{service.unit} is running again")
+    return None
+
+
+class _Interrupts:
+    """SIGINT, SIGTERM and SIGHUP raise while the flash runs; once `hold` is called they are only
+    reported, so that nothing cuts the restart of Klipper short."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.report = report
+        self.holding = ""
+
+    def hold(self, why: str) -> None:
+        self.holding = why
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.holding:
+            self.report(f"{name} received; {self.holding}")
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:
+            raise Terminated(name)
+
+    @contextlib.contextmanager
+    def routed(self) -> Iterator[None]:
+        """Route the signals here for the block (only the main thread can; SCons may use others)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old if old is not None else signal.SIG_DFL)

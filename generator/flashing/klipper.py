@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.errors import FirmwareError
 from generator.flashing.moonraker import Moonraker, MoonrakerError, MoonrakerUnavailable
@@ -113,7 +114,9 @@ class KlipperService:
         return True
 
 
-def find_service(requested: str | None, moonraker: Moonraker | None, info: dict | None) -> KlipperService | None:
+def find_service(
+    requested: str | None, moonraker: Moonraker | None, info: dict[str, Any] | None
+) -> KlipperService | None:
     """The Klipper unit to stop: the one named, else Moonraker's, else the only one systemd runs."""
     managed = set(info.get("available_services") or []) if info else set()
 
@@ -123,7 +126,7 @@ def find_service(requested: str | None, moonraker: Moonraker | None, info: dict 
     if requested:
         unit = unit_name(requested)
         if re.match(r"^klipper[-_]mcu\b", unit):
-            raise FirmwareError(f"{unit} is the host MCU service, not Klipper", "name the Klipper unit, e.g. klipper.service")
+            raise FirmwareError(f"{unit} is the host MCU service, not Klipper", "name Klipper's unit: klipper.service")
         return service(unit)
     instance = ((info or {}).get("instance_ids") or {}).get("klipper")
     if instance:

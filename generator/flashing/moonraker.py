@@ -33,9 +33,10 @@ class Moonraker:
     def system_info(self) -> dict[str, Any]:
         """`system_info`: instance_ids, available_services and service_state among others."""
         info = self._call("GET", "/machine/system_info", {}, self.timeout)
-        if not isinstance(info, dict) or not isinstance(info.get("system_info"), dict):
+        system_info = info.get("system_info") if isinstance(info, dict) else None
+        if not isinstance(system_info, dict):
             raise MoonrakerUnavailable(f"{self.url} answered, but not like Moonraker")
-        return info["system_info"]
+        return system_info
 
     def print_state(self) -> str:
         """print_stats.state: printing, paused, standby, complete, cancelled or error."""

@@ -33,12 +33,17 @@ class SerialPort:
         return f"{self.vid:04x}:{self.pid:04x}" if self.vid is not None and self.pid is not None else "?:?"
 
     @property
+    def bridge(self) -> str | None:
+        """CH340, CH9102, ... for a WCH bridge."""
+        return WCH_BRIDGES.get((self.vid or 0, self.pid or 0))
+
+    @property
     def is_wch(self) -> bool:
-        return (self.vid, self.pid) in WCH_BRIDGES
+        return self.bridge is not None
 
     def summary(self) -> str:
         """One line: stable name, real path, VID:PID and description."""
-        chip = f" {WCH_BRIDGES[(self.vid, self.pid)]}" if self.is_wch else ""
+        chip = f" {self.bridge}" if self.bridge else ""
         real = f" -> {self.device}" if self.name != self.device else ""
         return f"{self.name}{real} [{self.usb_id}{chip}] {self.description}".rstrip()
 
@@ -75,7 +80,16 @@ def _name_ports(ports: list[SerialPort]) -> None:
         port.name = preferred[0] if preferred else port.device
 
 
-def choose_port(requested: str | None) -> tuple[SerialPort, str]:
+@dataclass(frozen=True)
+class Wanted:
+    """What the port is for, in messages, and whether a lone WCH bridge settles the choice."""
+
+    board: str = "the BMCU-C"
+    option: str = "--device PORT (or upload_port in platformio.ini)"
+    prefer_wch: bool = True
+
+
+def choose_port(requested: str | None, wanted: Wanted = Wanted()) -> tuple[SerialPort, str]:
     """Return the port to use and a sentence saying why it was chosen."""
     candidates = list_candidates()
     if requested:
@@ -85,11 +99,9 @@ def choose_port(requested: str | None) -> tuple[SerialPort, str]:
         known = next((p for p in candidates if p.device == real), None)
         return known or SerialPort(real, description="not a USB serial port", name=requested), "given"
     if not candidates:
-        raise FirmwareError(
-            "No USB serial port found",
-            "plug the BMCU-C (or its USB-serial adapter) in, or name a port with --device / upload_port",
-        )
-    wch = [p for p in candidates if p.is_wch]
+        raise FirmwareError("No USB serial port found",
+                            f"plug {wanted.board} in, or name a port with {wanted.option}")
+    wch = [p for p in candidates if p.is_wch] if wanted.prefer_wch else []
     if len(wch) == 1:
         others = len(candidates) - 1
         return wch[0], ("the only WCH USB-serial bridge" + (f"; {others} other port(s) ignored" if others else ""))
@@ -97,10 +109,9 @@ def choose_port(requested: str | None) -> tuple[SerialPort, str]:
         return candidates[0], "the only USB serial port"
     several = wch or candidates
     raise FirmwareError(
-        "Several serial ports could be the BMCU-C; refusing to guess:\n"
+        f"Several serial ports could be {wanted.board}; refusing to guess:\n"
         + "\n".join(f"  {p.summary()}" for p in several),
-        "name one with --device PORT (or upload_port in platformio.ini); "
-        "unplug the others to see which one is the board",
+        f"name one with {wanted.option}; unplug the others to see which one is the board",
     )
 
 

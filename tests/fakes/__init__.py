@@ -1,0 +1,1 @@
+"""Strict stand-ins for what cannot exist on a test machine: wchisp, systemctl, sudo, Moonraker, a CH32V203."""

@@ -1,0 +1,114 @@
+"""State shared by the fake executables and the fake Moonraker: systemd units, rights, the step log.
+
+Everything lives in the directory named by $FAKE_SYSTEM_DIR: `state.json` (units and configuration,
+changed under an flock) and `steps.log` (one line per thing a fake did, in order).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ENV = "FAKE_SYSTEM_DIR"
+HOLDER = Path(__file__).with_name("holder.py")
+
+
+def state_dir() -> Path:
+    if ENV not in os.environ:
+        sys.exit(f"fake: ${ENV} is not set; refusing to run outside a test")
+    return Path(os.environ[ENV])
+
+
+def log(line: str) -> None:
+    """Append one line in one write, so that lines from several processes never mix."""
+    fd = os.open(state_dir() / "steps.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (line + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def state() -> Iterator[dict]:
+    """The state, read and written back under an exclusive lock; the write is atomic, so a fake
+    killed by a test's signal never leaves half a file."""
+    with open(state_dir() / "state.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = read_state()
+        yield data
+        temporary = state_dir() / f"state.json.{os.getpid()}"
+        temporary.write_text(json.dumps(data, indent=1))
+        os.replace(temporary, state_dir() / "state.json")
+
+
+def read_state() -> dict:
+    return json.loads((state_dir() / "state.json").read_text())
+
+
+def start_unit(unit: dict) -> None:
+    """Run the unit: a process that holds its serial port open, as Klipper does."""
+    if unit["state"] == "active":
+        return
+    if unit.get("start_fails"):
+        unit["state"] = "failed"
+        return
+    if unit.get("port"):
+        holder = subprocess.Popen(
+            [sys.executable, str(HOLDER), unit["port"]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        unit["pid"] = holder.pid
+        deadline = time.monotonic() + 5
+        while not holds(holder.pid, unit["port"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    unit["state"] = "active"
+
+
+def stop_unit(unit: dict) -> None:
+    if unit.get("pid"):
+        end_process(unit["pid"])
+        unit["pid"] = None
+    unit["state"] = "inactive"
+
+
+def end_process(pid: int) -> None:
+    """SIGTERM `pid` and wait until it is gone (or a zombie, which holds nothing)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.01)
+
+
+def alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def holds(pid: int, port: str) -> bool:
+    real = os.path.realpath(port)
+    try:
+        return any(os.readlink(fd) == real for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def other_holders(port: str) -> list[int]:
+    """Processes other than this one with `port` open."""
+    return [
+        int(proc.name) for proc in Path("/proc").iterdir()
+        if proc.name.isdigit() and int(proc.name) != os.getpid() and holds(int(proc.name), port)
+    ]
