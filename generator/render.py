@@ -72,7 +72,7 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
         return [f"0x{b:02X}" for b in data]
 
     return {"count": count, "digital": bitmap(digital), "pwm": bitmap(pwm), "reserved": bitmap(list(reserved)),
-            "reserved_list": [f"{pin}: {reason}" for pin, reason in sorted(reserved.items())],
+            "reserved_list": [f"{pin}: {' '.join(reason.split())}" for pin, reason in sorted(reserved.items())],  # one comment line
             "analog": pins["analog"], "reserved_pins": sorted(reserved)}
 
 
