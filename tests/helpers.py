@@ -317,3 +317,21 @@ def non_system_commands(definitions: Path = DEFINITIONS, arch: str | None = None
             continue
         ids.append(data["id"])
     return ids
+
+
+# ---- the Arduino IDE's builder ------------------------------------------------------------
+
+ARDUINO_HARDWARE = Path("/usr/share/arduino/hardware")
+ARDUINO_BUILDER = Path("/usr/share/arduino-builder")
+
+
+def arduino_builder(sketch: Path, fqbn: str, build: Path) -> subprocess.CompletedProcess[str]:
+    """Compile a sketch folder as the Arduino IDE does (see /work/shared/notes/offline-build.md)."""
+    tool = shutil.which("arduino-builder")
+    assert tool, "arduino-builder is missing: apt-get install arduino-builder arduino-ctags (make deps)"
+    build.mkdir(parents=True)
+    return subprocess.run(
+        [tool, "-compile", "-hardware", str(ARDUINO_HARDWARE), "-hardware", str(ARDUINO_BUILDER),
+         "-tools", str(ARDUINO_BUILDER), "-fqbn", fqbn, "-prefs=compiler.cpp.extra_flags=-DDECIMAL_DIG=__DECIMAL_DIG__",
+         "-build-path", str(build), str(sketch)],
+        capture_output=True, text=True, timeout=300, check=False)

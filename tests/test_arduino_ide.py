@@ -2,8 +2,6 @@
 its own .ino preprocessing) compiles it for the Uno and the Mega with every command."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,22 +9,6 @@ import pytest
 import helpers
 from generator.selection import Selection
 from generator.sketch import generate
-
-HARDWARE = Path("/usr/share/arduino/hardware")
-BUILDER = Path("/usr/share/arduino-builder")
-
-
-def arduino_builder(sketch: Path, fqbn: str, build: Path) -> subprocess.CompletedProcess[str]:
-    """Compile a sketch folder as the Arduino IDE does (see /work/shared/notes/offline-build.md)."""
-    tool = shutil.which("arduino-builder")
-    assert tool, "arduino-builder is missing: apt-get install arduino-builder arduino-ctags (make deps)"
-    build.mkdir(parents=True)
-    return subprocess.run(
-        [tool, "-compile", "-hardware", str(HARDWARE), "-hardware", str(BUILDER), "-tools", str(BUILDER),
-         "-fqbn", fqbn, "-prefs=compiler.cpp.extra_flags=-DDECIMAL_DIG=__DECIMAL_DIG__",
-         "-build-path", str(build), str(sketch)],
-        capture_output=True, text=True, timeout=300, check=False)
-
 
 @pytest.mark.parametrize(("board", "fqbn"), [("uno", "arduino:avr:uno"),
                                              ("megaatmega2560", "arduino:avr:mega:cpu=atmega2560")])
@@ -39,7 +21,7 @@ def test_sketch_with_every_command_compiles_in_the_arduino_ide(tmp_path: Path, b
     folder.mkdir()
     (folder / sketch.filename).write_text(sketch.content, encoding="utf-8")
 
-    result = arduino_builder(folder / sketch.filename, fqbn, tmp_path / "build")
+    result = helpers.arduino_builder(folder / sketch.filename, fqbn, tmp_path / "build")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Sketch uses" in result.stdout
     info = helpers.find_info_reply(helpers.read_intel_hex(tmp_path / "build" / "firmware.ino.hex"))

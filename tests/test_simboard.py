@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
 import subprocess
 import time
@@ -13,6 +12,8 @@ from typing import Iterator
 
 import pytest
 import serial
+
+import helpers
 
 from generator.errors import FirmwareError
 from generator.simboard import (
@@ -27,11 +28,6 @@ from generator.simboard import (
 ROOT = Path(__file__).resolve().parent.parent
 FREQ = 16_000_000
 BAUD = 115200
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("arduino-builder") is None, reason="arduino-builder is not installed"
-)
-
 
 @dataclass(frozen=True)
 class Board:
@@ -157,14 +153,7 @@ def compile_sketch(name: str, board: Board, root: Path) -> Path:
     source = SKETCHES[name]
     sketch.write_text(source if "void loop()" in source else source + LINE_LOOP)
     out = root / board.mcu / f"{name}-build"
-    out.mkdir()
-    result = subprocess.run(
-        ["arduino-builder", "-compile", "-hardware", "/usr/share/arduino/hardware",
-         "-hardware", "/usr/share/arduino-builder", "-tools", "/usr/share/arduino-builder",
-         "-fqbn", board.fqbn, "-prefs=compiler.cpp.extra_flags=-DDECIMAL_DIG=__DECIMAL_DIG__",
-         "-build-path", str(out), str(sketch)],
-        capture_output=True, text=True,
-    )
+    result = helpers.arduino_builder(sketch, board.fqbn, out)
     assert result.returncode == 0, result.stdout + result.stderr
     return out / f"{name}.ino.elf"
 
