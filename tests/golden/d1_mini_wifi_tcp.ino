@@ -10,6 +10,7 @@
 #define fw_flash_read(dst, src, n) memcpy((dst), (src), (n))
 #define fw_flash_strcmp(ram, flash) strcmp((ram), (flash))
 #define fw_flash_byte(p) (*(const uint8_t*)(p))
+#define fw_flash_ptr(p) (*(const void* const*)(p))
 
 // ---- protocol core ------------------------------------------------------------------------
 #define FW_LINE_MAX 64
@@ -448,9 +449,11 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, long min, long max,
 
 static void fw_dispatch(char** tokens, uint8_t count) {
   for (uint8_t i = 0; i < FW_COMMAND_COUNT; i++) {
+    // Compare names first, reading just the name pointer: a full entry is copied on a match.
+    const char* name = (const char*)fw_flash_ptr(&FW_COMMANDS[i].name);
+    if (fw_flash_byte(name) != (uint8_t)tokens[0][0] || fw_flash_strcmp(tokens[0], name) != 0) continue;
     FwCommand command;
     fw_flash_read(&command, &FW_COMMANDS[i], sizeof command);
-    if (fw_flash_strcmp(tokens[0], command.name) != 0) continue;
     const uint8_t given = (uint8_t)(count - 1);
     if (given < command.min_args || given > command.max_args) {
       fw_reply_error(F("bad_args"));
