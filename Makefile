@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIO := $(VENV)/bin/pio
 STAMP := $(VENV)/.requirements-installed
-APT_PACKAGES := gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
+APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
                 simavr libsimavr-dev libelf-dev
 
 .PHONY: build test deps apt tool-scons sim bench clean flash

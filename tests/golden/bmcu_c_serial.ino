@@ -210,6 +210,7 @@ static void cmd_reset(const long* args) {
   fw_reply_begin();
   fw_reply_end();
   fw_out->flush();
+  delay(10);  // the core's flush() does not wait for the UART: let the reply leave
   NVIC_SystemReset();
 }
 
