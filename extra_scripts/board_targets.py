@@ -76,7 +76,7 @@ def simulate(env) -> int:
     sketch = _env_sketch(env)
     baud = _option(env, "custom_firmware_baud_rate") or "115200"
     return env.Execute(
-        f'"$PYTHONEXE" -m generator simulate --board {sketch.board} --baud {baud} '
+        f'exec "$PYTHONEXE" -m generator simulate --board {sketch.board} --baud {baud} '
         f'--elf "$BUILD_DIR/${{PROGNAME}}.elf" --definitions "{ROOT / "definitions"}"')
 
 
