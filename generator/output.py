@@ -5,6 +5,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import FirmwareError
+
 
 def _umask() -> int:
     current = os.umask(0)
@@ -22,16 +24,24 @@ def write_if_changed(path: Path, content: str) -> bool:
     try:
         if path.read_bytes() == data:
             return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # not there yet: written below
+    except OSError as exc:
+        raise FirmwareError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise FirmwareError(f"{path}: cannot write: {exc.strerror}",
+                            f"check the permissions of {path.parent}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise FirmwareError(f"{path}: cannot write: {exc.strerror}") from None
         raise
     return True

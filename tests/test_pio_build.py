@@ -287,3 +287,14 @@ def test_ide_metadata_refresh_survives_a_broken_selection(error_project: Path) -
     metadata = json.loads(result.output[result.output.index("{"):])
     assert str(error_project / "src" / "bad") in metadata["bad"]["includes"]["build"]
     assert helpers.files_under(error_project / "src" / "bad") == []
+
+
+def test_unwritable_sketch_folder_is_a_clear_error(tmp_path: Path) -> None:
+    """When src/<env> cannot hold the sketch (here it is a file), the error names the path."""
+    from generator.errors import FirmwareError
+    from generator.output import write_if_changed
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "uno").write_text("not a folder")
+    with pytest.raises(FirmwareError, match=r"src/uno/uno\.ino: cannot write: (File exists|Not a directory)"):
+        write_if_changed(tmp_path / "src" / "uno" / "uno.ino", "x")
