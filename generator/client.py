@@ -31,13 +31,14 @@ class BoardInfo:
 
 
 class BoardClient:
-    """A board on a serial port (or pty). Use as a context manager."""
+    """A board on a serial port, a pty, or any pyserial URL such as socket://HOST:PORT (the
+    wifi_tcp transport). Use as a context manager."""
 
     def __init__(self, port: str, baud: int = 115200, timeout: float = 2.0) -> None:
         self.port = port
         self.timeout = timeout
         try:
-            self.link = serial.Serial(port, baud, timeout=timeout, exclusive=True)
+            self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:
             text = str(exc)
             if "lock" in text.lower() or "busy" in text.lower() or "Errno 16" in text:

@@ -307,3 +307,43 @@ def _board_processes(project: Path) -> list[str]:
     """PIDs of simulated boards running this project's firmware."""
     found = subprocess.run(["pgrep", "-f", f"avr_board .*{project}"], capture_output=True, text=True)
     return found.stdout.split()
+
+
+def test_client_reaches_a_board_over_tcp(uno: Board) -> None:
+    """socket://HOST:PORT works like a serial port (the wifi_tcp transport): a loopback relay
+    carries the bytes between a TCP client and the simulated board's UART."""
+    import socket
+    import threading
+
+    from generator.client import BoardClient
+
+    server = socket.create_server(("127.0.0.1", 0))
+    pty = serial.Serial(uno.sim.serial_port, 115200, timeout=0.05)
+
+    def relay() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(0.05)
+        with conn:
+            for _ in range(400):   # bounded: at most ~20 s
+                try:
+                    data = conn.recv(256)
+                    if not data:
+                        return
+                    pty.write(data)
+                except socket.timeout:
+                    pass
+                answer = pty.read(256)
+                if answer:
+                    conn.sendall(answer)
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    uno.client.link.close()  # the relay owns the board's serial port now
+    try:
+        with BoardClient(f"socket://127.0.0.1:{server.getsockname()[1]}", timeout=3) as client:
+            assert client.request("PING") == {"ok": 1, "cmd": "PING"}
+            assert client.info().board == "arduino_uno"
+    finally:
+        server.close()
+        thread.join(timeout=25)
+        pty.close()
