@@ -11,8 +11,6 @@ from pathlib import Path
 Import("env")  # noqa: F821 - provided by SCons
 
 from generator.errors import FirmwareError  # noqa: E402 (the pre: script put the project on sys.path)
-from generator.project import generate_env  # noqa: E402
-from generator.selection import PREFIX  # noqa: E402
 
 ROOT = Path(env.subst("$PROJECT_DIR"))  # noqa: F821
 
@@ -23,12 +21,12 @@ def _option(env, name: str, default: str = "") -> str:
 
 
 def _env_sketch(env):
-    """This env's generated sketch (already up to date: the pre: script made it)."""
-    name = env.subst("$PIOENV")
-    config = env.GetProjectConfig()
-    options = {k: config.get(f"env:{name}", k) for k in config.options(f"env:{name}") if k.startswith(PREFIX)}
-    return generate_env(ROOT, Path(env.subst("$PROJECT_SRC_DIR")).parent, Path(env.subst("$BUILD_DIR")),
-                        name, env.subst("$BOARD"), options)
+    """This env's generated sketch, as the pre: script left it (generated and up to date)."""
+    sketch = env.get("FIRMWARE_SKETCH")
+    if sketch is None:
+        raise FirmwareError("this env has no generated sketch",
+                            "list pre:extra_scripts/generate_firmware.py in its extra_scripts")
+    return sketch
 
 
 def _report(action):

@@ -56,6 +56,7 @@ def run(env) -> None:
         return
     if ide_refresh:
         return
+    env.Replace(FIRMWARE_SKETCH=result)  # for the post: script's targets (board_targets.py)
     shown = result.path.relative_to(ROOT) if result.path.is_relative_to(ROOT) else result.path
     state = "written" if result.written else "up to date"
     for warning in result.warnings:
