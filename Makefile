@@ -1,5 +1,6 @@
 # make build: install what is missing, then `pio run` the default env (uno).
-# make test:  install what is missing, then run every test.
+# make test:  install what is missing, then lint and run every test.
+# make lint:  ruff (pinned in requirements.txt, configured in ruff.toml).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,13 +9,16 @@ STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
                 simavr libsimavr-dev libelf-dev
 
-.PHONY: build test deps apt tool-scons sim bench clean flash
+.PHONY: build test lint deps apt tool-scons sim bench clean flash
 
 build: deps
 	$(PIO) run
 
-test: deps sim
+test: deps sim lint
 	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 bench: deps sim
 	$(PY) bench/run.py

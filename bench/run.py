@@ -21,12 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests")]
 
-import helpers  # noqa: E402 - tests/helpers.py: project copies, pio runs, avr-size
-from generator.selection import Selection  # noqa: E402
-from generator.sketch import generate  # noqa: E402
+from generator.boards import board_facts
+from generator.codegen import Selection, generate
+from generator.host.client import BoardClient
+from generator.paths import stamp_path
+from generator.pioenv.envsketch import Stamp
+from generator.sim.board import LatencyEvent, SimBoard
+from testsupport import helpers
 
 
 @dataclass
@@ -211,8 +214,8 @@ def size(ctx: Context) -> list[Row]:
     """avr-size -A of the default env's firmware.elf: flash = .text+.data, RAM = .data+.bss."""
     elf = helpers.build_dir(ctx.uno_project(), "uno") / "firmware.elf"
     flash, ram = helpers.flash_and_ram(elf)
-    caps = json.loads((helpers.build_dir(ctx.uno_project(), "uno") / "firmware-generator.json")
-                      .read_text())["capabilities"]
+    stamp = Stamp.load(stamp_path(helpers.build_dir(ctx.uno_project(), "uno")))
+    caps = stamp.capabilities if stamp else []
     what = f"uno default ({', '.join(caps)})"
     return [Row("size", f"flash, {what}", f"<= {FLASH_GOAL} B", f"{flash} B", flash <= FLASH_GOAL),
             Row("size", "static RAM (.data+.bss)", f"<= {RAM_GOAL} B", f"{ram} B", ram <= RAM_GOAL)]
@@ -265,14 +268,15 @@ def latency(ctx: Context) -> list[Row]:
     """Cycles from a request's last byte ('\\n' received) to the reply's first byte, on the
     simulated uno running every command; min/median/max over repeated requests, because the
     figure depends on where the firmware's loop is when the byte lands."""
-    from generator.client import BoardClient  # noqa: PLC0415
-    from generator.simboard import LatencyEvent, SimBoard  # noqa: PLC0415
-
-    elf = helpers.build_dir(selections_project(ctx), "uno_all") / "firmware.elf"
+    build = helpers.build_dir(selections_project(ctx), "uno_all")
+    elf = build / "firmware.elf"
+    stamp = Stamp.load(stamp_path(build))
+    assert stamp and stamp.baud_rate, f"{build} holds no record of its sketch"
+    uno, baud = board_facts(stamp.identity.board), stamp.baud_rate
     rows = []
-    with SimBoard(elf, "atmega328p", 16_000_000, latency=True) as sim:
-        sim.attach_dht("PD2", "dht22", 21.5, 40.0)
-        with BoardClient(sim.serial_port) as client:
+    with SimBoard(elf, uno.simulated().mcu, uno.f_cpu, latency=True) as sim:
+        sim.attach_dht(uno.simulated().ports[2], "dht22", 21.5, 40.0)
+        with BoardClient(sim.serial_port, baud) as client:
             client.wait_ready()
             for request, has_goal in LATENCY_REQUESTS.items():
                 cycles = []
@@ -281,12 +285,15 @@ def latency(ctx: Context) -> list[Row]:
                     client.request(request)
                     cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=5).cycles)
                 worst = max(cycles)
+                mhz = uno.f_cpu // 1_000_000
                 measured = (f"min {min(cycles)}, median {int(statistics.median(cycles))}, max {worst} cycles "
-                            f"({worst / 16:.0f} us at 16 MHz)")
+                            f"({worst / mhz:.0f} us at {mhz} MHz)")
                 rows.append(Row("latency", f"{request} (uno, {len(cycles)} requests)",
                                 f"<= {LATENCY_GOAL} cycles" if has_goal else "", measured,
                                 worst <= LATENCY_GOAL if has_goal else None))
-    rows.append(Row("latency", "one byte on the wire at 115200 baud", "", "86.8 us (1389 cycles)"))
+    byte_s = 10 / baud
+    rows.append(Row("latency", f"one byte on the wire at {baud} baud", "",
+                    f"{byte_s * 1e6:.1f} us ({byte_s * uno.f_cpu:.0f} cycles)"))
     return rows
 
 
@@ -299,7 +306,7 @@ def print_table(rows: list[Row]) -> None:
                          "" if r.ok is None else ("meets goal" if r.ok else "MISSES GOAL")) for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for index, row in enumerate(cells):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
 

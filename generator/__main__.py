@@ -1,6 +1,6 @@
 """python -m generator ..."""
 import sys
 
-from .cli import main
+from generator.cli import main
 
 sys.exit(main())

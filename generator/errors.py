@@ -1,5 +1,17 @@
-"""Errors that stop a command with a message meant for the user, never a traceback."""
+"""Errors meant for the user, and the one place that prints errors and warnings.
+
+A `FirmwareError` is a problem the user can fix: it prints as its message and hint, never as a
+traceback. Anything else is a bug of the generator's: it prints as one line that says so, and
+with `--verbose` (or FIRMWARE_VERBOSE=1, which the PlatformIO glue honours too) with its traceback.
+"""
 from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import TextIO
+
+VERBOSE_ENV = "FIRMWARE_VERBOSE"
 
 
 class FirmwareError(Exception):
@@ -24,3 +36,32 @@ def unknown_id(kind: str, given: str, valid: list[str], where: str) -> FirmwareE
         f"unknown {kind} '{given}' ({where})",
         f"{hint}valid {kind}s: {', '.join(valid) if valid else '(none)'}",
     )
+
+
+def verbose_from_env() -> bool:
+    """Whether FIRMWARE_VERBOSE asks for tracebacks (any value but '', 0, no, false, off)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "no", "false", "off")
+
+
+def report(exc: BaseException, verbose: bool = False, stream: TextIO | None = None) -> int:
+    """Print `exc` for the user and return the exit status to use (1; 130 for Ctrl-C)."""
+    out = stream or sys.stderr
+    verbose = verbose or verbose_from_env()
+    if verbose:
+        traceback.print_exception(exc, file=out)
+    if isinstance(exc, KeyboardInterrupt):
+        print("error: interrupted", file=out, flush=True)
+        return 130
+    if isinstance(exc, FirmwareError):
+        print(f"error: {exc}", file=out, flush=True)
+    else:
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=out, flush=True)
+        if not verbose:
+            print(f"  hint: this is a bug in the generator; run again with --verbose (or {VERBOSE_ENV}=1) "
+                  "for the traceback, and report it", file=out, flush=True)
+    return 1
+
+
+def warn(message: str, stream: TextIO | None = None) -> None:
+    """Print a warning: something works, but probably not as the user meant."""
+    print(f"warning: {message}", file=stream or sys.stderr, flush=True)

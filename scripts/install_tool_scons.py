@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import SCons.Script  # noqa: E402
+import SCons.Script  # noqa: E402 - from the wheel put on sys.path above
 
 SCons.Script.main()
 '''

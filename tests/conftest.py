@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-import helpers  # noqa: F401 - puts the project root on sys.path for `import generator`
+from testsupport import helpers
 
 
 @pytest.fixture

@@ -65,7 +65,10 @@ firmware = [
 ]
 AlwaysBuild(env.Alias("size", program, env.VerboseAction("$SIZEPRINTCMD", "Calculating size $SOURCE")))
 
-upload = env.Alias("upload", firmware[0], [env.VerboseAction(env.AutodetectUploadPort, "Looking for upload port..."), env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE")])
+upload = env.Alias("upload", firmware[0], [
+    env.VerboseAction(env.AutodetectUploadPort, "Looking for upload port..."),
+    env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE"),
+])
 AlwaysBuild(upload)
 
 Default([env.Alias("buildprog", firmware), program])

@@ -11,8 +11,8 @@ board = env.BoardConfig()
 CORE_DIR = os.environ.get("ARDUINO_AVR_CORE_DIR", "/usr/share/arduino/hardware/arduino/avr")
 if not isdir(join(CORE_DIR, "cores", "arduino")):
     env.Exit(
-        "Error: the Arduino AVR core is not in %s. Install it with "
-        "'apt-get install arduino-core-avr' (or run 'make build'), or set ARDUINO_AVR_CORE_DIR." % CORE_DIR
+        f"Error: the Arduino AVR core is not in {CORE_DIR}. Install it with "
+        "'apt-get install arduino-core-avr' (or run 'make build'), or set ARDUINO_AVR_CORE_DIR."
     )
 
 core_src = join(CORE_DIR, "cores", board.get("build.core"))

@@ -1,0 +1,77 @@
+"""Facts about a board, read from its file in definitions/boards/: what flashing, probing,
+simulating, the tests and the benchmark need to know about the hardware."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import FirmwareError
+from generator.paths import DEFINITIONS
+
+
+@dataclass(frozen=True)
+class UsbSerial:
+    """A USB-serial bridge a board is fitted with or used through."""
+
+    vid: int
+    pid: int
+    name: str
+
+    @property
+    def usb_id(self) -> str:
+        return f"{self.vid:04x}:{self.pid:04x}"
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How the simulated board runs this board: simavr's MCU name, and the port pin of each
+    Arduino pin number (index n is pin n)."""
+
+    mcu: str
+    ports: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BoardFacts:
+    """One board definition's hardware facts."""
+
+    id: str
+    name: str
+    architecture: str
+    mcu: str
+    f_cpu: int
+    flash_bytes: int
+    usb_serial: tuple[UsbSerial, ...]
+    simulation: Simulation | None
+
+    @classmethod
+    def from_definition(cls, board: dict[str, Any]) -> BoardFacts:
+        sim = board.get("simulator")
+        return cls(
+            id=board["id"], name=board["name"], architecture=board["architecture"], mcu=board["mcu"],
+            f_cpu=board["f_cpu"], flash_bytes=board["flash_bytes"],
+            usb_serial=tuple(UsbSerial(int(u["vid"], 16), int(u["pid"], 16), u["name"])
+                             for u in board.get("usb_serial", [])),
+            simulation=Simulation(sim["mcu"], tuple(sim["ports"])) if sim else None,
+        )
+
+    def bridge_name(self, vid: int | None, pid: int | None) -> str | None:
+        """CH340, CH9102, ... when (vid, pid) is one of this board's USB-serial bridges."""
+        return next((u.name for u in self.usb_serial if (u.vid, u.pid) == (vid, pid)), None)
+
+    def simulated(self) -> Simulation:
+        """How to simulate this board; an error for a board the simulator cannot run."""
+        if self.simulation is None:
+            raise FirmwareError(f"board '{self.id}' cannot be simulated",
+                                "only AVR boards whose definition has a 'simulator' section can")
+        return self.simulation
+
+
+def board_facts(board: str, definitions: Path = DEFINITIONS) -> BoardFacts:
+    """The facts of a board named by its definition id or a PlatformIO board id it covers."""
+    from generator.codegen.definitions import Definitions  # noqa: PLC0415 - jsonschema on use only
+    from generator.codegen.resolve import find_board  # noqa: PLC0415 - loaded only when this runs
+    from generator.codegen.selection import Selection  # noqa: PLC0415 - loaded only when this runs
+
+    return BoardFacts.from_definition(find_board(Definitions(definitions), Selection(transport="", board=board)))

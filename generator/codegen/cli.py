@@ -1,0 +1,102 @@
+"""`python -m generator generate|list|check`: code generation from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from generator.codegen.selection import Selection
+from generator.errors import FirmwareError, warn
+from generator.files import write_if_changed
+from generator.paths import DEFINITIONS, TEMPLATES
+from generator.values import split_ids
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    """['BAUD_RATE=9600'] -> {'BAUD_RATE': '9600'}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise FirmwareError(f"--set {pair}: expected KEY=VALUE", "e.g. --set BAUD_RATE=9600")
+        out[key.strip().upper()] = value
+    return out
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write <out>/<name>.ino; with --json, print the seed's {success, data|error} shape."""
+    from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 only when generating
+
+    try:
+        selection = Selection(board=args.board, transport=args.transport,
+                              commands=tuple(split_ids(args.commands)),
+                              devices=tuple(split_ids(args.devices)), settings=parse_settings(args.set))
+        sketch = generate(selection, args.name, args.definitions, TEMPLATES)
+        path = None
+        if args.out or not args.json:
+            path = Path(args.out or args.name) / sketch.filename
+            write_if_changed(path, sketch.content)
+    except FirmwareError as exc:
+        if args.json:
+            print(json.dumps({"success": False, "error": str(exc)}))
+            return 1
+        raise
+    for warning in sketch.warnings:
+        warn(warning)
+    if args.json:
+        print(json.dumps({"success": True, "data": {
+            "filename": sketch.filename, "content": sketch.content, "hash": sketch.hash,
+            "capabilities": sketch.capabilities}}))
+    else:
+        print(f"{path}: hash {sketch.hash}, capabilities: {', '.join(sketch.capabilities) or 'none'}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every board, transport, command and device, with what each supports."""
+    from generator.codegen.catalog import catalog  # noqa: PLC0415 - jsonschema only when used
+
+    data = catalog(args.definitions)
+    if args.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    for kind, rows in data.items():
+        print(f"{kind}:")
+        for row in rows:
+            print(f"  {row['id']:<22} {row['summary']}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every definition; exit 1 listing each problem."""
+    from generator.codegen.catalog import problems  # noqa: PLC0415 - Jinja2 only when used
+
+    found = problems(args.definitions, TEMPLATES)
+    for problem in found:
+        print(f"problem: {problem}")
+    print(f"{len(found)} problem(s)" if found else "all definitions are valid")
+    return 1 if found else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Mount generate, list and check on the main command line."""
+    gen = sub.add_parser("generate", help="write a sketch for a selection")
+    gen.add_argument("--board", required=True, help="board definition id or PlatformIO board id")
+    gen.add_argument("--transport", required=True, help="transport id, e.g. serial_standard")
+    gen.add_argument("--commands", default="", help="comma-separated command ids, any case")
+    gen.add_argument("--devices", default="", help="comma-separated device template ids")
+    gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting")
+    gen.add_argument("--name", default="firmware", help="sketch name (default: firmware)")
+    gen.add_argument("-o", "--out", help="folder to write <name>.ino into (default: ./<name>/)")
+    gen.add_argument("--json", action="store_true", help="print {success, data|error} as JSON")
+    gen.set_defaults(func=cmd_generate)
+
+    lst = sub.add_parser("list", help="show boards, transports, commands and devices")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+
+    chk = sub.add_parser("check", help="validate every definition and device template")
+    chk.set_defaults(func=cmd_check)
+
+    for parser in (gen, lst, chk):
+        parser.add_argument("--definitions", type=Path, default=DEFINITIONS, help="definitions folder")

@@ -1,0 +1,109 @@
+"""The definitions folder: boards, transports, commands and devices, validated by their schemas."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from generator.errors import FirmwareError, unknown_id
+from generator.files import load_json
+
+FOLDERS = {"board": "boards", "transport": "transports", "command": "commands", "device": "devices"}
+FILE_PREFIX = "@file:"
+
+
+class Definitions:
+    """Loads definition files on demand from one root folder, each checked against its schema."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._ids: dict[str, list[str]] = {}
+        self._raw: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, str], dict[str, Any]] = {}
+        if not (self.root / "schemas").is_dir():
+            raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
+
+    def ids(self, kind: str) -> list[str]:
+        """The ids of one kind, sorted: the names of its JSON files."""
+        if kind not in self._ids:
+            self._ids[kind] = sorted(p.stem for p in (self.root / FOLDERS[kind]).glob("*.json"))
+        return self._ids[kind]
+
+    def peek(self, kind: str, def_id: str) -> Any:
+        """The parsed but unvalidated content of an existing definition: for cheap questions
+        (is this command a system one?) that should not cost a schema validation each."""
+        if (kind, def_id) not in self._raw:
+            path = self.path(kind, def_id)
+            self._raw[(kind, def_id)] = load_json(path, self.display(path))
+        return self._raw[(kind, def_id)]
+
+    def path(self, kind: str, def_id: str) -> Path:
+        return self.root / FOLDERS[kind] / f"{def_id}.json"
+
+    def get(self, kind: str, def_id: str, where: str = "") -> dict[str, Any]:
+        """The validated definition of `kind` named `def_id` (any case); `where` names the option."""
+        key = def_id.strip().lower()
+        if (kind, key) not in self._cache:
+            valid = self.ids(kind)
+            if key not in valid:
+                raise unknown_id(kind, def_id, valid, where or f"definitions/{FOLDERS[kind]}")
+            self._cache[(kind, key)] = self._validated(kind, key)
+        return self._cache[(kind, key)]
+
+    def _validated(self, kind: str, def_id: str) -> dict[str, Any]:
+        """Check one definition against its schema; its id must equal its file name."""
+        path = self.path(kind, def_id)
+        data = self.peek(kind, def_id)
+        errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            lines = [f"{self.display(path)}: does not match schemas/{kind}.schema.json:"]
+            for err in errors[:8]:
+                at = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+                lines.append(f"  at {at}: {err.message}")
+            raise FirmwareError("\n".join(lines))
+        if data["id"] != path.stem:
+            raise FirmwareError(f"{self.display(path)}: id '{data['id']}' differs from the file name",
+                                f"set \"id\": \"{path.stem}\" or rename the file")
+        return data
+
+    def read_code(self, code: str | list[str], origin: str) -> str:
+        """Join a code value into text, replacing each '@file:PATH' line by that file's content."""
+        lines = code.splitlines() if isinstance(code, str) else code
+        out: list[str] = []
+        for line in lines:
+            if line.strip().startswith(FILE_PREFIX):
+                out.append(self.read_file_ref(line.strip()[len(FILE_PREFIX):].strip(), origin).rstrip("\n"))
+            else:
+                out.append(line)
+        return "\n".join(out)
+
+    def read_file_ref(self, rel: str, origin: str) -> str:
+        """Content of an @file: reference; the path must stay inside the definitions folder."""
+        root = self.root.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
+            raise FirmwareError(f"{origin}: @file:{rel} points outside the definitions folder",
+                                "@file: paths are relative to definitions/, e.g. @file:commands/src/x.cpp")
+        try:
+            return target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FirmwareError(f"{origin}: @file:{rel} cannot be read ({exc})") from None
+
+    def display(self, path: Path) -> str:
+        """A path shown relative to the definitions folder's parent, as users see it."""
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    @cached_property
+    def _validators(self) -> dict[str, Any]:
+        """One jsonschema validator per kind, resolving references between the shipped schemas."""
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - slow import, needed only here
+        from referencing import Registry, Resource  # noqa: PLC0415 - loaded only when this runs
+
+        schemas = {p.name: load_json(p) for p in (self.root / "schemas").glob("*.schema.json")}
+        registry = Registry().with_resources(
+            (name, Resource.from_contents(doc)) for name, doc in schemas.items())
+        return {kind: Draft202012Validator(schemas[f"{kind}.schema.json"], registry=registry)
+                for kind in FOLDERS}

@@ -1,0 +1,170 @@
+"""Rendering a resolved plan into the sketch text with Jinja2."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import __version__
+from generator.codegen.definitions import Definitions
+from generator.codegen.resolve import BLOCKS, Plan
+from generator.codegen.settings import c_string
+from generator.errors import FirmwareError
+
+LINE_MAX = 64
+ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
+             "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
+LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def _finalize(value: Any) -> Any:
+    """Booleans print as C's true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    """The one Jinja environment for the skeleton and every code block."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        finalize=_finalize,
+    )
+    env.filters["c_string"] = c_string
+    return env
+
+
+def expand_pins(items: list[int | str]) -> list[int]:
+    """[0, "3-5"] -> [0, 3, 4, 5]."""
+    out: list[int] = []
+    for item in items:
+        if isinstance(item, int):
+            out.append(item)
+        else:
+            first, last = (int(x) for x in item.split("-"))
+            out.extend(range(first, last + 1))
+    return sorted(set(out))
+
+
+def pin_tables(plan: Plan) -> dict[str, Any]:
+    """Bit maps of the board's pins as C initialisers, the serial transport's pins reserved."""
+    pins = plan.board["pins"]
+    reserved = {r["pin"]: r["reason"] for r in pins["reserved"]}
+    if plan.transport.get("uses_board_serial"):
+        serial = plan.board["serial"]
+        reserved.setdefault(serial["rx"], f"{serial['port']} RX ({plan.transport['id']})")
+        reserved.setdefault(serial["tx"], f"{serial['port']} TX ({plan.transport['id']})")
+    digital, pwm = expand_pins(pins["digital"]), expand_pins(pins["pwm"])
+    count = max([*digital, *pwm, *pins["analog"], *reserved, 0]) + 1
+
+    def bitmap(numbers: list[int]) -> list[str]:
+        data = [0] * ((count + 7) // 8)
+        for n in numbers:
+            data[n // 8] |= 1 << (n % 8)
+        return [f"0x{b:02X}" for b in data]
+
+    return {"count": count, "digital": bitmap(digital), "pwm": bitmap(pwm), "reserved": bitmap(list(reserved)),
+            # each reason on one comment line
+            "reserved_list": [f"{pin}: {' '.join(reason.split())}" for pin, reason in sorted(reserved.items())],
+            "analog": pins["analog"], "reserved_pins": sorted(reserved)}
+
+
+def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dispatch entries: name, handler, argument specs (enum defaults as indexes)."""
+    table = []
+    for command in commands:
+        args = []
+        for index, arg in enumerate(command.get("args", [])):
+            values = arg.get("values", [])
+            fallback = arg.get("default", 0)
+            if arg["type"] == "enum" and "default" in arg:
+                fallback = values.index(arg["default"])
+            args.append({"index": index, "name": arg["name"], "type": ARG_TYPES[arg["type"]],
+                         "min": arg.get("minimum", 0), "max": arg.get("maximum", 0),
+                         "fallback": fallback, "choices": "|".join(values), "optional": "default" in arg})
+        required = [a for a in args if not a["optional"]]
+        table.append({"name": command["id"].upper(), "handler": f"cmd_{command['id']}",
+                      "args": args, "min_args": len(required)})
+    return table
+
+
+class Renderer:
+    """Renders plans with the templates of one folder and the code of one definitions folder."""
+
+    def __init__(self, defs: Definitions, templates: Path) -> None:
+        self.defs = defs
+        self.env = make_environment(templates)
+
+    def code_context(self, plan: Plan) -> dict[str, Any]:
+        """What code blocks see: board, transport, settings (also by bare NAME), info_reply."""
+        info = {"ok": 1, "cmd": "INFO", "board": plan.board["id"], "transport": plan.transport["id"],
+                "fw": __version__, "hash": plan.hash, "capabilities": plan.capabilities}
+        return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture,
+                "settings": plan.settings, **plan.settings,
+                "info_reply": json.dumps(info, separators=(",", ":")) + "\n"}
+
+    def render_block(self, code: str | list[str], origin: str, context: dict[str, Any]) -> str:
+        """Resolve @file: lines, then render with Jinja; errors name the definition and block."""
+        text = self.defs.read_code(code, origin)
+        try:
+            return self.env.from_string(text).render(context).strip("\n")
+        except jinja2.UndefinedError as exc:
+            raise FirmwareError(f"{origin}: {exc.message}",
+                                f"available: board, transport, arch, settings: "
+                                f"{', '.join(context['settings']) or 'none'}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise FirmwareError(f"{origin}: template error on line {exc.lineno}: {exc.message}",
+                                "C++ that contains '{{' or '{%' must write it as '{ {' or '{ %'") from None
+
+    def blocks(self, plan: Plan) -> dict[str, list[dict[str, str]]]:
+        """Each block kind's code from the transport then every command, for the board's arch."""
+        context = self.code_context(plan)
+        out: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
+        parts = [("transport", plan.transport)] + [("command", c) for c in plan.commands]
+        for kind, definition in parts:
+            path = self.defs.display(self.defs.path(kind, definition["id"]))
+            for name in BLOCKS:
+                block = definition["code"].get(name, {})
+                key = plan.architecture if plan.architecture in block else "*"
+                if key in block:
+                    origin = f"{path}: code.{name}[{key}]"
+                    out[name].append({"origin": f"{kind} {definition['id']}",
+                                      "code": self.render_block(block[key], origin, context)})
+            handler = f"cmd_{definition['id']}"
+            if kind == "command" and not any(
+                    re.search(rf"\bvoid\s+{handler}\s*\(", part["code"]) for part in
+                    out["globals"] + out["functions"] if part["origin"] == f"command {definition['id']}"):
+                raise FirmwareError(f"{path}: no handler for architecture {plan.architecture}",
+                                    f"its code must define: static void {handler}(const long* args)")
+        return out
+
+    def render(self, plan: Plan, sketch_name: str) -> str:
+        """The complete sketch; fails rather than leave a template marker in it."""
+        blocks = self.blocks(plan)
+        includes: list[str] = []
+        for part in blocks.pop("includes"):
+            includes += [line for line in part["code"].splitlines() if line.strip() and line not in includes]
+        commands = command_table(plan.commands)
+        context = {
+            **blocks, "includes": includes, "sketch_name": sketch_name, "version": __version__,
+            "board": plan.board, "transport": plan.transport, "hash": plan.hash,
+            "capabilities": plan.capabilities, "pins": pin_tables(plan), "commands": commands,
+            "line_max": LINE_MAX, "max_args": max([len(c["args"]) for c in commands] + [0]),
+        }
+        try:
+            text = self.env.get_template("sketch.ino.j2").render(context)
+        except jinja2.TemplateError as exc:
+            raise FirmwareError(f"templates/: {exc}") from None
+        leftover = LEFTOVER.search(text)
+        if leftover:
+            raise FirmwareError(f"the generated sketch still holds '{leftover.group(0)}'",
+                                "a definition's code contains template syntax that was not rendered")
+        return text

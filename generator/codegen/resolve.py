@@ -1,0 +1,131 @@
+"""Resolving a selection against the definitions: which board, transport, commands and settings."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.codegen.definitions import Definitions
+from generator.codegen.selection import Selection
+from generator.codegen.settings import resolve_settings
+from generator.errors import FirmwareError, unknown_id
+
+BLOCKS = ("includes", "globals", "functions", "setup", "loop")
+
+
+@dataclass
+class Plan:
+    """Everything rendering needs, checked: no id, architecture or setting is left to chance."""
+
+    board: dict[str, Any]
+    transport: dict[str, Any]
+    commands: list[dict[str, Any]]        # selected commands by id, then the system commands
+    settings: dict[str, Any]
+    capabilities: list[str]               # UPPERCASE ids of the selected non-system commands
+    hash: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def architecture(self) -> str:
+        return self.board["architecture"]
+
+
+def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
+    """The board named by custom_firmware_board (a definition id or a PlatformIO board id),
+    else the definition covering the env's `board`."""
+    wanted = sel.board or sel.platformio_board
+    if not wanted:
+        raise FirmwareError("no board selected", sel.how_to_set("board"))
+    if wanted.lower() in defs.ids("board"):
+        return defs.get("board", wanted)
+    covered: dict[str, str] = {}
+    for board_id in defs.ids("board"):
+        for pio_id in defs.get("board", board_id)["platformio_boards"]:
+            covered[pio_id.lower()] = board_id
+    if wanted.lower() in covered:
+        return defs.get("board", covered[wanted.lower()])
+    where = sel.option("board") if sel.board else f"board in {sel.origin}"
+    pio_ids = [p for b in defs.ids("board") for p in defs.get("board", b)["platformio_boards"]]
+    raise unknown_id("board", wanted, sorted({*defs.ids("board"), *pio_ids}), where)
+
+
+def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
+    """The command ids a device template needs, lowercased; each must name a command definition."""
+    wanted = [device["requiredCommand"]] if "requiredCommand" in device else []
+    wanted += [action["hardwareCmd"] for action in device.get("commands", {}).values()]
+    valid = defs.ids("command")
+    origin = defs.display(defs.path("device", device["id"]))
+    out: list[str] = []
+    for name in wanted:
+        if name.lower() not in valid:
+            raise unknown_id("command", name, valid, f"named by {origin}")
+        if name.lower() not in out:
+            out.append(name.lower())
+    return out
+
+
+def _is_system(raw: Any) -> bool:
+    """Whether a (not yet validated) command file declares a system command."""
+    return isinstance(raw, dict) and raw.get("system") is True
+
+
+def supports(definition: dict[str, Any], arch: str) -> bool:
+    """True when some code block of the definition has code for `arch` (or a '*' fallback)."""
+    return any(arch in block or "*" in block for block in definition["code"].values())
+
+
+def selection_hash(board: str, transport: str, capabilities: list[str], settings: dict[str, Any],
+                   secret: set[str]) -> str:
+    """8 hex digits identifying the selection; secret settings (passwords) are left out."""
+    canonical = json.dumps({
+        "board": board, "transport": transport, "commands": capabilities,
+        "settings": {k: v for k, v in settings.items() if k not in secret},
+    }, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+
+def resolve(defs: Definitions, sel: Selection) -> Plan:
+    """Check the selection and gather the definitions it needs, in a deterministic order."""
+    board = find_board(defs, sel)
+    arch = board["architecture"]
+    transport = defs.get("transport", sel.transport, sel.option("transport"))
+    if arch not in transport["architectures"]:
+        raise FirmwareError(
+            f"transport '{transport['id']}' has no code for board '{board['id']}' (architecture {arch})",
+            f"it supports: {', '.join(transport['architectures'])}; choose another "
+            f"{sel.option('transport')}")
+
+    wanted = list(sel.commands)
+    for device_id in sel.devices:
+        wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
+    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
+    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
+    commands = [c for c in selected if not c.get("system")] + system
+    parts = [("transport", transport)] + [("command", c) for c in commands]
+    for kind, definition in parts:
+        if not supports(definition, arch):
+            raise FirmwareError(
+                f"{defs.display(defs.path(kind, definition['id']))}: {kind} '{definition['id']}' "
+                f"has no code for board '{board['id']}' (architecture {arch})",
+                f"add a code block keyed \"{arch}\" or \"*\", or drop it from "
+                f"{sel.option('commands' if kind == 'command' else 'transport')}")
+
+    declared: dict[str, tuple[dict[str, Any], str]] = {}
+    for kind, definition in parts:
+        origin = defs.display(defs.path(kind, definition["id"]))
+        for name, decl in definition.get("settings", {}).items():
+            if name in declared and declared[name][0] != decl:
+                raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
+                                    f"and {origin}", "make the two declarations identical")
+            declared.setdefault(name, (decl, origin))
+    settings = resolve_settings(declared, sel)
+    warnings = [f"{sel.option(name)} is not used by this selection (settings: "
+                f"{', '.join(sorted(declared)) or 'none'})" for name in sel.settings if name not in declared]
+
+    capabilities = [c["id"].upper() for c in commands if not c.get("system")]
+    secret = {name for name, (decl, _) in declared.items() if decl.get("secret")}
+    return Plan(board=board, transport=transport, commands=commands, settings=settings,
+                capabilities=capabilities,
+                hash=selection_hash(board["id"], transport["id"], capabilities, settings, secret),
+                warnings=warnings)

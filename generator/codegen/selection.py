@@ -1,0 +1,56 @@
+"""What the user selected: board, transport, commands, devices and settings, from either front end."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from generator.errors import FirmwareError
+from generator.values import split_ids
+
+PREFIX = "custom_firmware_"
+KEYS = ("board", "transport", "commands", "devices")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One firmware selection. `origin` says where options come from, for error messages."""
+
+    transport: str
+    board: str = ""              # a board definition id, if named explicitly
+    platformio_board: str = ""   # the env's `board`, matched against platformio_boards
+    commands: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)
+    origin: str = "cli"          # "cli" or "[env:NAME]"
+
+    def option(self, key: str) -> str:
+        """Where the user sets `key` (board, transport, ... or a SETTING), for messages:
+        'custom_firmware_transport in [env:uno]', '--transport' or '--set BAUD_RATE'."""
+        if self.origin == "cli":
+            return f"--set {key}" if key.isupper() else f"--{key}"
+        return f"{PREFIX}{key.lower()} in {self.origin}"
+
+    def how_to_set(self, key: str) -> str:
+        """The fix for a missing `key`: 'add custom_firmware_wifi_ssid = <value> to [env:d1]'."""
+        if self.origin == "cli":
+            return f"add --set {key}=<value>" if key.isupper() else f"add --{key} <value>"
+        return f"add {PREFIX}{key.lower()} = <value> to {self.origin}"
+
+    @classmethod
+    def from_platformio(cls, env_name: str, pio_board: str, options: Mapping[str, str]) -> Selection:
+        """Build from an env's options: custom_firmware_<key>, other keys being SETTINGS."""
+        origin = f"[env:{env_name}]"
+        ours = {k[len(PREFIX):].lower(): str(v) for k, v in options.items() if k.startswith(PREFIX)}
+        transport = ours.pop("transport", "").strip()
+        if not transport:
+            raise FirmwareError(f"no transport selected in {origin}",
+                                f"add {PREFIX}transport = serial_standard (or another transport id)")
+        return cls(
+            transport=transport.lower(),
+            board=ours.pop("board", "").strip(),
+            platformio_board=pio_board,
+            commands=tuple(split_ids(ours.pop("commands", ""))),
+            devices=tuple(split_ids(ours.pop("devices", ""))),
+            settings={k.upper(): v for k, v in sorted(ours.items())},
+            origin=origin,
+        )

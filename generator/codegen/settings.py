@@ -1,0 +1,79 @@
+"""Typed settings: raw option text checked against its declaration and turned into C literals."""
+from __future__ import annotations
+
+from typing import Any
+
+from generator.codegen.selection import Selection
+from generator.errors import FirmwareError
+from generator.values import parse_bool
+
+
+class CString(str):
+    """A string setting: renders in code as a correctly escaped C string literal."""
+
+    def __str__(self) -> str:
+        return c_string(self)
+
+
+def c_string(text: str) -> str:
+    """A C string literal for `text`: ASCII printable kept, everything else as octal escapes.
+
+    Octal escapes always take three digits, so the next character can never extend them, and
+    '?' is escaped so no trigraph can form: the literal means exactly `text`, UTF-8 encoded.
+    """
+    out = ['"']
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\?':
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    out.append('"')
+    return "".join(out)
+
+
+def coerce(name: str, decl: dict[str, Any], raw: Any, option: str) -> Any:
+    """Check a raw value (text from platformio.ini, or a JSON default) against its declaration;
+    `option` says where the value came from."""
+    kind = decl["type"]
+    if kind == "boolean":
+        return parse_bool(raw, name, option)
+    if kind == "integer":
+        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else _parse_int(str(raw))
+        low, high = decl.get("minimum"), decl.get("maximum")
+        if value is None or (low is not None and value < low) or (high is not None and value > high):
+            span = f" from {low} to {high}" if low is not None and high is not None else ""
+            raise FirmwareError(f"{name} = {raw!r} ({option}): must be an integer{span}")
+        return value
+    text = str(raw)
+    size = len(text.encode("utf-8"))
+    if size < decl.get("minLength", 0) or size > decl.get("maxLength", size):
+        raise FirmwareError(f"{name} ({option}): must be {decl.get('minLength', 0)} to "
+                            f"{decl.get('maxLength', 'any')} bytes long in UTF-8, got {size}")
+    return CString(text)
+
+
+def _parse_int(text: str) -> int | None:
+    try:
+        return int(text.strip(), 10)
+    except ValueError:
+        return None
+
+
+def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], sel: Selection) -> dict[str, Any]:
+    """Typed values for every declared setting: the selection's text, else the default.
+
+    `declared` maps NAME to (declaration, the file declaring it). A setting with neither value
+    nor default is an error saying which option to add.
+    """
+    values: dict[str, Any] = {}
+    for name, (decl, origin) in sorted(declared.items()):
+        if name in sel.settings:
+            values[name] = coerce(name, decl, sel.settings[name], sel.option(name))
+        elif "default" in decl:
+            values[name] = coerce(name, decl, decl["default"], f"default in {origin}")
+        else:
+            raise FirmwareError(f"missing setting {name}: {decl['description']}", sel.how_to_set(name))
+    return values

@@ -1,0 +1,109 @@
+"""Serial-port discovery: the USB serial ports there are, with their stable names, and which one a
+board is on: the one given, or the only plausible candidate."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from serial.tools import list_ports
+
+from generator.boards import BoardFacts
+from generator.errors import FirmwareError
+
+LINK_DIRS = (Path("/dev/serial/by-id"), Path("/dev/serial/by-path"))
+comports = list_ports.comports  # the seam tests replace: pyserial reads sysfs, which tests cannot fake
+
+
+@dataclass
+class SerialPort:
+    """One serial device, known by its real path, with its stable links and USB identity."""
+
+    device: str
+    by_id: list[str] = field(default_factory=list)
+    by_path: list[str] = field(default_factory=list)
+    vid: int | None = None
+    pid: int | None = None
+    serial_number: str | None = None
+    description: str = ""
+    name: str = ""  # the name to show and to hand to wchisp; set by `_name_ports`
+    bridge: str | None = None  # the board's bridge it is (CH340, ...); set by `list_candidates`
+
+    @property
+    def usb_id(self) -> str:
+        return f"{self.vid:04x}:{self.pid:04x}" if self.vid is not None and self.pid is not None else "?:?"
+
+    def summary(self) -> str:
+        """One line: stable name, real path, VID:PID and description."""
+        chip = f" {self.bridge}" if self.bridge else ""
+        real = f" -> {self.device}" if self.name != self.device else ""
+        return f"{self.name}{real} [{self.usb_id}{chip}] {self.description}".rstrip()
+
+
+def list_candidates(board: BoardFacts | None = None) -> list[SerialPort]:
+    """USB serial ports and /dev/serial links, one entry per real device; the bridges `board` is
+    used through (its definition's usb_serial) first."""
+    found: dict[str, SerialPort] = {}
+    for info in comports():
+        if info.vid is None:  # built-in UARTs (ttyS*, ttyAMA*) are only used when named
+            continue
+        real = os.path.realpath(info.device)
+        found[real] = SerialPort(
+            real, vid=info.vid, pid=info.pid, serial_number=info.serial_number,
+            description=info.description if info.description not in (None, "n/a") else "",
+        )
+    for links_dir in LINK_DIRS:
+        for link in sorted(links_dir.glob("*")) if links_dir.is_dir() else []:
+            real = os.path.realpath(link)
+            if not os.path.exists(real):
+                continue
+            port = found.setdefault(real, SerialPort(real, description=link.name))
+            (port.by_id if links_dir.name == "by-id" else port.by_path).append(str(link))
+    ports = list(found.values())
+    _name_ports(ports)
+    for port in ports:
+        port.bridge = board.bridge_name(port.vid, port.pid) if board else None
+    return sorted(ports, key=lambda p: (p.bridge is None, p.name))
+
+
+def _name_ports(ports: list[SerialPort]) -> None:
+    """Prefer by-id names, except for bridges without a serial number that share one (two CH340s)."""
+    identities = [(p.vid, p.pid, p.serial_number) for p in ports]
+    for port in ports:
+        shared = port.vid is not None and identities.count((port.vid, port.pid, port.serial_number)) > 1
+        preferred = (port.by_path + port.by_id) if shared else (port.by_id + port.by_path)
+        port.name = preferred[0] if preferred else port.device
+
+
+def choose_port(requested: str | None, board: BoardFacts, option: str) -> tuple[SerialPort, str]:
+    """The port `board` is on, and a sentence saying why it was chosen: the one `requested`, else
+    the only one of the board's USB-serial bridges, else the only USB serial port. `option` is how
+    the user names a port, for messages."""
+    candidates = list_candidates(board)
+    if requested:
+        if not os.path.exists(requested):
+            raise FirmwareError(f"Serial port {requested} does not exist", _choices_hint(candidates))
+        real = os.path.realpath(requested)
+        known = next((p for p in candidates if p.device == real), None)
+        return known or SerialPort(real, description="not a USB serial port", name=requested), "given"
+    if not candidates:
+        raise FirmwareError("No USB serial port found", f"plug the {board.name} in, or name a port with {option}")
+    bridges = [p for p in candidates if p.bridge]
+    if len(bridges) == 1:
+        others = len(candidates) - 1
+        return bridges[0], (f"the only {bridges[0].bridge} USB-serial bridge"
+                            + (f"; {others} other port(s) ignored" if others else ""))
+    if len(candidates) == 1:
+        return candidates[0], "the only USB serial port"
+    several = bridges or candidates
+    raise FirmwareError(
+        f"Several serial ports could be the {board.name}; refusing to guess:\n"
+        + "\n".join(f"  {p.summary()}" for p in several),
+        f"name one with {option}; unplug the others to see which one is the board",
+    )
+
+
+def _choices_hint(candidates: list[SerialPort]) -> str:
+    if not candidates:
+        return "no USB serial port is connected; plug the board in"
+    return "ports found:\n" + "\n".join(f"    {p.summary()}" for p in candidates)

@@ -1,0 +1,13 @@
+"""Does the board on a port run this env's selection? Ask it for INFO and compare."""
+from __future__ import annotations
+
+from generator.host.client import BoardClient
+from generator.identity import FirmwareIdentity
+
+
+def probe(port: str, baud: int, expected: FirmwareIdentity) -> tuple[FirmwareIdentity, list[str]]:
+    """Ask the board on `port` for INFO; return what it said and how it differs from `expected`."""
+    with BoardClient(port, baud) as client:
+        client.wait_ready()
+        actual = client.info()
+    return actual, expected.differences(actual)

@@ -1,0 +1,56 @@
+"""Which firmware a board runs: what INFO reports, what a build expects, what probe compares."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from generator.errors import FirmwareError
+
+
+@dataclass(frozen=True)
+class FirmwareIdentity:
+    """Board and transport ids, generator version, selection hash, and the capabilities
+    (command ids, lowercase as hosts store them; INFO sends them uppercase)."""
+
+    board: str
+    transport: str
+    fw: str
+    hash: str
+    capabilities: list[str]
+
+    @classmethod
+    def of(cls, board: str, transport: str, fw: str, hash_: str, commands: list[str]) -> FirmwareIdentity:
+        return cls(board, transport, fw, hash_, [c.lower() for c in commands])
+
+    @classmethod
+    def from_reply(cls, reply: dict[str, Any]) -> FirmwareIdentity:
+        """From INFO's JSON reply."""
+        try:
+            return cls.of(str(reply["board"]), str(reply["transport"]), str(reply["fw"]), str(reply["hash"]),
+                          [str(c) for c in reply["capabilities"]])
+        except (KeyError, TypeError) as exc:
+            raise FirmwareError(f"INFO reply lacks {exc}: {json.dumps(reply)}") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FirmwareIdentity:
+        return cls(**data)
+
+    def differences(self, actual: FirmwareIdentity) -> list[str]:
+        """How `actual` (what a board reports) differs from this expected identity, in words;
+        the generator version does not count. Empty when the board runs exactly this selection."""
+        lines = []
+        for field in ("board", "transport", "hash"):
+            want, got = getattr(self, field), getattr(actual, field)
+            if want != got:
+                lines.append(f"{field}: board has {got}, this env builds {want}")
+        missing = sorted(set(self.capabilities) - set(actual.capabilities))
+        extra = sorted(set(actual.capabilities) - set(self.capabilities))
+        if missing:
+            lines.append(f"capabilities missing on the board: {', '.join(missing)}")
+        if extra:
+            lines.append(f"capabilities on the board but not in this env: {', '.join(extra)}")
+        return lines

@@ -1,0 +1,147 @@
+"""One PlatformIO env's sketch: src/<env>/<env>.ino, regenerated only when an input changed.
+
+The key of a generation is a digest of the selection and of the content of every file
+generation reads: definitions/, templates/, and the Python modules of the code generator. The
+fast path (key unchanged, sketch intact) reads those files and one small stamp; it imports
+neither Jinja2 nor jsonschema, so a no-op `pio run` stays as fast as with a static sketch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.codegen.selection import PREFIX, Selection
+from generator.errors import FirmwareError
+from generator.files import write_if_changed
+from generator.identity import FirmwareIdentity
+from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, stamp_path
+
+PACKAGE = CODEGEN.parent
+# What generation reads: the data, the templates, the code generator and the modules it imports.
+INPUTS = (DEFINITIONS, TEMPLATES, CODEGEN, *(PACKAGE / f"{name}.py" for name in
+                                            ("__init__", "errors", "files", "identity", "paths", "values")))
+
+
+@dataclass(frozen=True)
+class GeneratedEnv:
+    """An env's generated sketch: where it is, what it is, and what this generation said."""
+
+    path: Path
+    written: bool           # False when the sketch already held exactly this content
+    identity: FirmwareIdentity
+    capabilities: list[str]  # uppercase, as INFO sends them
+    baud_rate: int | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the last generation of an env recorded: its key, the sketch's digest and what the
+    sketch is, so that the fast path can answer without generating."""
+
+    key: str
+    sketch_sha256: str
+    identity: FirmwareIdentity
+    capabilities: list[str]
+    baud_rate: int | None
+    warnings: list[str]
+
+    @classmethod
+    def load(cls, path: Path) -> Stamp | None:
+        """The stamp at `path`, or None when it is missing or unreadable (then: generate)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(key=data["key"], sketch_sha256=data["sketch_sha256"],
+                       identity=FirmwareIdentity.from_json(data["identity"]), capabilities=data["capabilities"],
+                       baud_rate=data["baud_rate"], warnings=data["warnings"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, path: Path) -> None:
+        write_if_changed(path, json.dumps({
+            "key": self.key, "sketch_sha256": self.sketch_sha256, "identity": self.identity.to_json(),
+            "capabilities": self.capabilities, "baud_rate": self.baud_rate, "warnings": self.warnings,
+        }, indent=1))
+
+    def result(self, path: Path, written: bool) -> GeneratedEnv:
+        return GeneratedEnv(path, written, self.identity, self.capabilities, self.baud_rate, self.warnings)
+
+
+def input_files() -> Iterator[Path]:
+    """Every file generation reads, in a stable order; links followed, caches and editors'
+    dangling lock links skipped, anything that is not a regular file refused unopened."""
+    for top in INPUTS:
+        if top.is_file():
+            yield top
+            continue
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                try:
+                    mode = path.stat().st_mode
+                except FileNotFoundError:
+                    continue  # a dangling link, such as Emacs' .#name lock: nothing to read
+                if not stat.S_ISREG(mode):
+                    raise FirmwareError(f"{path}: not a regular file (a FIFO, socket or device) "
+                                        "among the generator's inputs", "remove it")
+                yield path
+
+
+def inputs_key(env_name: str, pio_board: str, options: Mapping[str, str]) -> str:
+    """A digest of the selection and of the content of every file generation reads."""
+    digest = hashlib.sha256()
+    chosen = {k: str(v) for k, v in options.items() if k.startswith(PREFIX)}
+    digest.update(json.dumps([env_name, pio_board, chosen], sort_keys=True).encode())
+    for path in input_files():
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise FirmwareError(f"{path}: cannot read: {exc.strerror}") from exc
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        digest.update(f"{shown}:{len(content)}\n".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def sketch_as_cpp(ino: Path) -> str:
+    """The C++ unit PlatformIO compiles for a generated .ino.
+
+    Generated sketches declare everything before use, so unlike hand-written .ino files they
+    need no prototypes: the unit is the sketch itself with #line pointing back at it. Being the
+    same bytes on every build, it lets SCons skip compiling when nothing changed.
+    """
+    return f'#include <Arduino.h>\n#line 1 "{ino.as_posix()}"\n' + ino.read_text(encoding="utf-8")
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def generate_env(src_dir: Path, build_dir: Path, env_name: str, pio_board: str,
+                 options: Mapping[str, str]) -> GeneratedEnv:
+    """Make sure <src_dir>/<env>/<env>.ino is the sketch of this env's selection."""
+    path = sketch_path(src_dir, env_name)
+    stamp_file = stamp_path(build_dir)
+    key = inputs_key(env_name, pio_board, options)
+    saved = Stamp.load(stamp_file)
+    if saved and saved.key == key and _sha256(path) == saved.sketch_sha256:
+        return saved.result(path, written=False)
+
+    from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 and jsonschema: slow path only
+
+    sketch = generate(Selection.from_platformio(env_name, pio_board, options), env_name)
+    written = write_if_changed(path, sketch.content)
+    stamp = Stamp(key=key, sketch_sha256=hashlib.sha256(sketch.content.encode()).hexdigest(),
+                  identity=sketch.identity, capabilities=sketch.capabilities, baud_rate=sketch.baud_rate,
+                  warnings=sketch.warnings)
+    stamp.save(stamp_file)
+    return stamp.result(path, written)

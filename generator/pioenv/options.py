@@ -1,0 +1,40 @@
+"""One PlatformIO env's options, as the glue reads them from `platformio.ini`: the one reader
+every extra script uses (they hand over `ProjectConfig.items(env=NAME, as_dict=True)`)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.codegen.selection import PREFIX
+from generator.values import parse_bool
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """The options of `[env:NAME]` (with what it inherits from `[env]`), values as PlatformIO
+    parsed them: text, or a list for multi-line options it knows."""
+
+    name: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        return f"[env:{self.name}]"
+
+    def text(self, option: str, default: str = "") -> str:
+        """An option as stripped text; `default` when it is missing or empty."""
+        value = self.values.get(option)
+        if isinstance(value, (list, tuple)):
+            value = "\n".join(str(v) for v in value)
+        text = "" if value is None else str(value).strip()
+        return text or default
+
+    def flag(self, option: str, default: bool = False) -> bool:
+        """A yes/no option; `default` when it is missing or empty."""
+        text = self.text(option)
+        return parse_bool(text, option, f"in {self.section}") if text else default
+
+    def firmware(self) -> dict[str, str]:
+        """The custom_firmware_* options: the firmware selection."""
+        return {k: self.text(k) for k in sorted(self.values) if k.startswith(PREFIX)}

@@ -1,0 +1,35 @@
+"""`pio run -t simulate`: run an env's firmware on the simulated board until the user stops it."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from generator.boards import board_facts
+from generator.errors import FirmwareError
+from generator.sim.board import PinEvent, SimBoard
+
+
+def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
+             say: Callable[[str], None] = lambda text: print(text, flush=True)) -> None:
+    """Run `elf` in real time, print its serial port and its pin changes, stop on Ctrl-C."""
+    board = board_facts(board_id, definitions)
+    simulation = board.simulated()
+    pins = {port: number for number, port in enumerate(simulation.ports)}
+    with SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
+        say(f"serial: {sim.serial_port}")
+        say(f"simulate: {board.name} runs {elf.name}; talk to it with "
+            f"`pio device monitor -p {sim.serial_port} -b {baud}`; Ctrl-C stops")
+        seen = 0
+        try:
+            while sim.returncode is None:
+                time.sleep(0.1)
+                events = sim.events
+                for event in events[seen:]:
+                    if isinstance(event, PinEvent) and event.pin in pins:
+                        say(f"simulate: pin {pins[event.pin]} ({event.pin}) -> {event.level}")
+                seen = len(events)
+        except KeyboardInterrupt:
+            say("simulate: stopped")
+            return
+    raise FirmwareError("the simulated board stopped by itself", "see the messages above")

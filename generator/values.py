@@ -1,0 +1,31 @@
+"""Parsing option values written by people: one parser per kind of value."""
+from __future__ import annotations
+
+import re
+
+from generator.errors import FirmwareError
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def parse_bool(raw: object, name: str, where: str) -> bool:
+    """yes/no, true/false, on/off, 1/0 (any case) -> bool; anything else is an error naming the
+    value's `name` and `where` it was set."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise FirmwareError(f"{name} = {raw!r} ({where}): must be true or false",
+                        f"write one of: {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}")
+
+
+def split_ids(text: str) -> list[str]:
+    """'dht_read, RELAY_SET' (commas or new lines) -> ['dht_read', 'relay_set'], kept once each."""
+    seen: list[str] = []
+    for item in re.split(r"[,\n]", text):
+        item = item.strip().lower()
+        if item and item not in seen:
+            seen.append(item)
+    return seen

@@ -1,0 +1,137 @@
+"""pytest fixtures for the flashing tests: the fake system (PATH, units, rights, step log), a
+board on a pty, a Moonraker on loopback. Import them into a test module with
+`from testsupport.fakes.fixtures import *`."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.flash import flow, klipper, lock
+from generator.host import holders
+
+from . import fakesys
+from .board import FakeBoard
+from .moonraker import FakeMoonraker
+
+FAKES = Path(__file__).parent
+__all__ = ["FakeSystem", "board", "fake_system", "image", "moonraker", "no_moonraker", "holder"]
+
+
+class FakeSystem:
+    """The fake machine's state, as the fakes see it."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "system"
+        self.bin = root / "bin"
+        self.dir.mkdir()
+        self.bin.mkdir()
+        for tool in ("wchisp", "systemctl", "sudo"):  # this interpreter, without site: fast to start
+            launcher = self.bin / tool
+            launcher.write_text(f"#!{sys.executable} -S\nimport runpy\n"
+                                f"runpy.run_path({str(FAKES / f'{tool}.py')!r}, run_name='__main__')\n")
+            launcher.chmod(0o755)
+        (self.dir / "steps.log").touch()
+        (self.dir / "state.json").write_text(json.dumps({"root": True, "sudo": "nopasswd", "units": {
+            "moonraker.service": {"state": "active"},
+            "klipper-mcu.service": {"state": "active"},
+        }}))
+
+    def configure(self, **values: object) -> None:
+        with fakesys.state() as state:
+            state.update(values)
+
+    def add_unit(self, name: str, state: str = "active", port: str | None = None, **extra: object) -> None:
+        with fakesys.state() as data:
+            unit = {"state": "inactive", "port": port, "pid": None, **extra}
+            if state == "active":
+                fakesys.start_unit(unit)
+            else:
+                unit["state"] = state
+            data["units"][name] = unit
+
+    def update_unit(self, name: str, **values: object) -> None:
+        with fakesys.state() as data:
+            data["units"][name].update(values)
+
+    def unit(self, name: str) -> dict:
+        return fakesys.read_state()["units"][name]
+
+    def steps(self) -> list[str]:
+        return (self.dir / "steps.log").read_text().splitlines()
+
+    def end_all(self) -> None:
+        with fakesys.state() as data:
+            for unit in data["units"].values():
+                if unit.get("pid"):
+                    fakesys.end_process(unit["pid"])
+
+
+@pytest.fixture
+def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSystem]:
+    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path."""
+    system = FakeSystem(tmp_path)
+    monkeypatch.setenv(fakesys.ENV, str(system.dir))
+    monkeypatch.setenv("PATH", f"{system.bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(klipper, "running_as_root", lambda: fakesys.read_state()["root"])
+    monkeypatch.setattr(klipper, "STATE_TIMEOUT", 3.0)
+    monkeypatch.setattr(klipper, "POLL_INTERVAL", 0.02)
+    monkeypatch.setattr(holders, "POLL_INTERVAL", 0.02)
+    monkeypatch.setattr(flow, "PORT_RELEASE_TIMEOUT", 0.5)
+    monkeypatch.setattr(lock, "LOCK_DIR", tmp_path / "locks")
+    yield system
+    system.end_all()
+
+
+@pytest.fixture
+def board() -> Iterator[FakeBoard]:
+    fake = FakeBoard()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def moonraker(fake_system: FakeSystem) -> Iterator[FakeMoonraker]:
+    server = FakeMoonraker()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def no_moonraker() -> str:
+    """A loopback URL where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "klipper.bin"
+    path.write_bytes(bytes(range(256)) * 40)  # 10 KiB of RISC-V-looking noise
+    return path
+
+
+@pytest.fixture
+def holder() -> Iterator[Callable[[str], subprocess.Popen]]:
+    """Start a process that holds a port open (a serial monitor); ended at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def start(port: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, str(FAKES / "holder.py"), port])
+        started.append(process)
+        while not fakesys.holds(process.pid, port):
+            time.sleep(0.01)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait()

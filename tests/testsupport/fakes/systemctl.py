@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Fake systemctl: units live in $FAKE_SYSTEM_DIR/state.json. Accepts only the real grammar for
+list-units, is-active, start and stop, with systemctl's own messages and exit codes.
+
+Changing a unit needs root: the configuration's "root", or being run by the fake sudo.
+"""
+import fnmatch
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import fakesys
+
+FLAGS = {"--all", "-a", "--plain", "--no-legend", "--no-pager", "--quiet", "-q", "--full", "-l"}
+
+
+def main(argv: list[str]) -> int:
+    options, words = set(), []
+    args = iter(argv)
+    for arg in args:
+        if arg in FLAGS:
+            options.add({"-a": "--all", "-q": "--quiet", "-l": "--full"}.get(arg, arg))
+        elif arg.startswith("--type=") or arg in ("-t", "--type"):
+            kind = arg.split("=", 1)[1] if "=" in arg else next(args, "")
+            if kind != "service":
+                print(f"fake systemctl: unit type '{kind}' is not emulated", file=sys.stderr)
+                return 1
+        elif arg.startswith("-"):
+            print(f"systemctl: unrecognized option '{arg}'", file=sys.stderr)
+            return 1
+        else:
+            words.append(arg)
+    if not words:
+        words = ["list-units"]
+    verb, names = words[0], [n if "." in n else f"{n}.service" for n in words[1:]]
+    fakesys.log(" ".join(["systemctl", *argv]) + (" [root]" if privileged() else ""))
+    if verb == "list-units":
+        return list_units(words[1:], options)
+    if verb == "is-active":
+        return is_active(names, "--quiet" in options)
+    if verb in ("start", "stop"):
+        return change(verb, names)
+    if verb in ("restart", "status", "enable", "disable", "reload", "show", "cat", "daemon-reload"):
+        print(f"fake systemctl: verb '{verb}' is not emulated", file=sys.stderr)
+        return 1
+    print(f"Unknown command verb '{verb}'.", file=sys.stderr)
+    return 1
+
+
+def privileged() -> bool:
+    return os.environ.get("FAKE_SUDO") == "1" or fakesys.read_state().get("root", False)
+
+
+def list_units(patterns: list[str], options: set[str]) -> int:
+    units = fakesys.read_state()["units"]
+    for name, unit in sorted(units.items()):
+        if patterns and not any(fnmatch.fnmatch(name, p) for p in patterns):
+            continue
+        if unit["state"] != "active" and "--all" not in options:
+            continue
+        sub = {"active": "running", "failed": "failed"}.get(unit["state"], "dead")
+        print(f"{name} loaded {unit['state']} {sub} {unit.get('description', name)}")
+    if "--no-legend" not in options:
+        print("\nLegend: LOAD/ACTIVE/SUB ...")
+    return 0
+
+
+def is_active(names: list[str], quiet: bool) -> int:
+    if not names:
+        print("Too few arguments.", file=sys.stderr)
+        return 1
+    units = fakesys.read_state()["units"]
+    states = [units.get(name, {}).get("state", "inactive") for name in names]
+    if not quiet:
+        print("\n".join(states))
+    return 0 if "active" in states else 3
+
+
+def change(verb: str, names: list[str]) -> int:
+    if not names:
+        print("Too few arguments.", file=sys.stderr)
+        return 1
+    if not privileged():
+        print(f"Failed to {verb} {names[0]}: Interactive authentication required.", file=sys.stderr)
+        print(f"See system logs and 'systemctl status {names[0]}' for details.", file=sys.stderr)
+        return 1
+    with fakesys.state() as state:
+        for name in names:
+            unit = state["units"].get(name)
+            if unit is None:
+                reason = "not loaded" if verb == "stop" else "not found"
+                print(f"Failed to {verb} {name}: Unit {name} {reason}.", file=sys.stderr)
+                return 5
+            if verb == "stop":
+                fakesys.stop_unit(unit)
+                continue
+            fakesys.start_unit(unit)
+            if unit["state"] == "failed":
+                print(f"Job for {name} failed because the control process exited with error code.", file=sys.stderr)
+                print(f'See "systemctl status {name}" and "journalctl -xeu {name}" for details.', file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
