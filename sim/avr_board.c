@@ -2,11 +2,18 @@
  * avr_board: a simulated Arduino-style AVR board built on simavr 1.6.
  *
  * Usage: avr_board --mcu atmega328p|atmega2560 --freq HZ [--realtime] [--latency] [--paused]
- *                  FIRMWARE.elf
+ *                  [--bootloader BOOT.hex] [FIRMWARE.elf]
  *   --realtime  pace the simulation to the wall clock (otherwise it runs as fast as it can)
  *   --latency   report reply latencies on UART0 (see `latency` below)
  *   --paused    hold the MCU at its first cycle until the `run` command, so that a host can open
  *               the serial port before the firmware prints anything
+ *   --bootloader  a bootloader in Intel HEX (Optiboot, stk500v2 from Debian's arduino-core-avr)
+ *               put at its address with the reset vector on it (the BOOTRST fuse); the ELF, if
+ *               given, is the application already in flash. Like an Arduino's DTR auto-reset,
+ *               the MCU is reset (as an external reset: MCUSR.EXTRF, which Optiboot checks)
+ *               each time a host opens the serial port, so avrdude reaches the bootloader and
+ *               programs the simulated flash through it. With it the board does not hold the
+ *               pty's slave open itself: that is how it sees a host open it.
  *
  * UART0 is bridged to a pseudo-terminal. The bridge runs on the simulation thread (simavr is
  * not thread-safe, and simavr 1.6's uart_pty part, which feeds the UART from its own thread,
@@ -89,6 +96,7 @@
 #include "avr_ioport.h"
 #include "avr_timer.h"
 #include "avr_uart.h"
+#include "sim_hex.h"
 
 #define MAX_PORTS 12            /* A..L on the largest megas */
 #define MAX_COMPARATORS 2       /* timer outputs sharing one pin (OC0A/OC1C on mega PB7) */
@@ -103,6 +111,8 @@
 #define MCU_FIFO_SIZE 16384     /* bytes UART0 sent that the pty has not taken yet */
 #define SERIAL_POLL_NS 100000u  /* the pty is read and written at most every 100 us */
 #define DROP_REPORT_NS 1000000000u  /* at most one "bytes dropped" message a second */
+#define MCUSR_ADDR 0x54         /* data address of MCUSR on the m328p and the m2560 */
+#define MCUSR_EXTRF 1           /* "external reset" flag: Optiboot stays only after one */
 
 /* What the host connects to a pin from outside the MCU. */
 enum line { LINE_FLOAT, LINE_LOW, LINE_HIGH, LINE_PULLUP };
@@ -165,6 +175,7 @@ static struct {
 	int newline_pending;
 	int running;                    /* false while paused (--paused, until `run`) */
 	int quit;
+	int bootloader;                 /* --bootloader: reset the MCU when a host opens the port */
 } board;
 
 static struct {
@@ -176,7 +187,9 @@ static struct {
  * thread-safe): the main loop moves bytes between the pty and the rings, simavr's UART IRQs
  * move them between the rings and the UART. */
 static struct {
-	int master, slave;          /* the board keeps the slave open: no hangup between hosts */
+	int master, slave;          /* the board keeps the slave open: no hangup between hosts
+	                             * (not with --bootloader: it watches for hosts opening it) */
+	int host_open;              /* --bootloader: a host has the slave open */
 	char name[64];
 	int xon;                    /* UART0 takes input: XON seen, no XOFF since */
 	int feeding;
@@ -611,6 +624,30 @@ static void serial_report_drops(int now_anyway)
 	serial.dropped_report_ns = t;
 }
 
+/* The MCU reset that an Arduino's DTR line gives when a host opens its port: an external reset
+ * (EXTRF set, as Optiboot checks), with what was queued for or from the old host dropped. */
+static void external_reset(void)
+{
+	serial.in.len = serial.out.len = 0;
+	avr_reset(board.avr);
+	board.avr->data[MCUSR_ADDR] |= 1 << MCUSR_EXTRF;
+}
+
+/* --bootloader: a read of the master fails with EIO while no host has the slave open; the first
+ * read that does not is a host opening the port. Returns 1 after such a reset. */
+static int host_opened(int closed)
+{
+	if (closed) {
+		serial.host_open = 0;
+		return 0;
+	}
+	if (serial.host_open)
+		return 0;
+	serial.host_open = 1;
+	external_reset();
+	return 1;
+}
+
 /* Move bytes between the pty and the rings, without blocking, then feed UART0. When the host
  * ring is full the board stops reading: the pty's buffer fills and the host's writes wait.
  * Unless `now_anyway`, at most once per SERIAL_POLL_NS: a system call after every batch of
@@ -622,6 +659,8 @@ static void serial_io(int now_anyway)
 	if (!now_anyway && t - serial.io_ns < SERIAL_POLL_NS)
 		return;
 	serial.io_ns = t;
+	if (board.bootloader && !serial.host_open)
+		out->len = 0;           /* no host: the bytes go nowhere, as on a real wire */
 	while (out->len) {
 		size_t chunk = ring_data_chunk(out);
 		ssize_t n = write(serial.master, out->buf + out->head, chunk);
@@ -637,6 +676,8 @@ static void serial_io(int now_anyway)
 		size_t tail, chunk = ring_room_chunk(in, &tail);
 		ssize_t n = read(serial.master, in->buf + tail, chunk);
 		if (n < 0 && errno == EINTR)
+			continue;
+		if (board.bootloader && host_opened(n < 0 && errno == EIO))
 			continue;
 		if (n <= 0)
 			break;                  /* EAGAIN: nothing more from the host */
@@ -666,6 +707,34 @@ static int setup_serial(void)
 		perror("avr_board: pty");
 		return -1;
 	}
+	if (board.bootloader) {     /* the board watches for a host opening the slave */
+		close(serial.slave);
+		serial.slave = -1;
+	}
+	return 0;
+}
+
+/* Put a bootloader in flash with the reset vector on it; 0, or -1 with a message. */
+static int load_bootloader(const char *hex)
+{
+	ihex_chunk_p chunks = NULL;
+	int n = read_ihex_chunks(hex, &chunks);
+	if (n <= 0) {
+		fprintf(stderr, "avr_board: no bootloader in %s\n", hex);
+		return -1;
+	}
+	uint32_t flash_size = board.avr->flashend + 1;
+	for (int i = 0; i < n; i++) {
+		/* Debian's optiboot_atmega328.hex has 4 bytes past the flash (0x8010): not loadable */
+		uint32_t at = chunks[i].baseaddr, size = chunks[i].size;
+		if (at < flash_size)
+			memcpy(board.avr->flash + at, chunks[i].data, at + size > flash_size ? flash_size - at : size);
+	}
+	board.avr->reset_pc = chunks[0].baseaddr;
+	board.avr->codeend = board.avr->flashend;
+	free_ihex_chunks(chunks);
+	board.avr->pc = board.avr->reset_pc;    /* power on into the bootloader, as after a DTR reset */
+	board.avr->data[MCUSR_ADDR] |= 1 << MCUSR_EXTRF;
 	return 0;
 }
 
@@ -1019,13 +1088,13 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: avr_board --mcu atmega328p|atmega2560 --freq HZ "
-		"[--realtime] [--latency] [--paused] FIRMWARE.elf\n");
+		"[--realtime] [--latency] [--paused] [--bootloader BOOT.hex] [FIRMWARE.elf]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *mcu = NULL, *elf = NULL;
+	const char *mcu = NULL, *elf = NULL, *bootloader = NULL;
 	long freq = 0;
 	int realtime = 0, paused = 0;
 
@@ -1041,13 +1110,16 @@ int main(int argc, char **argv)
 			paused = 1;
 		else if (!strcmp(argv[i], "--latency"))
 			board.latency = 1;
+		else if (!strcmp(argv[i], "--bootloader") && i + 1 < argc)
+			bootloader = argv[++i];
 		else if (argv[i][0] == '-' || elf)
 			usage();
 		else
 			elf = argv[i];
 	}
-	if (!mcu || !freq || !elf)
+	if (!mcu || !freq || (!elf && !bootloader))
 		usage();
+	board.bootloader = bootloader != NULL;
 
 	/* stdout is the protocol; whatever simavr prints goes to stderr */
 	int proto = dup(STDOUT_FILENO);
@@ -1061,7 +1133,7 @@ int main(int argc, char **argv)
 
 	elf_firmware_t fw;
 	memset(&fw, 0, sizeof(fw));
-	if (elf_read_firmware(elf, &fw) != 0 || !fw.flashsize) {
+	if (elf && (elf_read_firmware(elf, &fw) != 0 || !fw.flashsize)) {
 		fprintf(stderr, "avr_board: no AVR program in %s\n", elf);
 		return 1;
 	}
@@ -1071,7 +1143,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	avr_init(board.avr);
-	avr_load_firmware(board.avr, &fw);
+	if (elf)
+		avr_load_firmware(board.avr, &fw);
 	board.avr->frequency = freq;
 	board.avr->vcc = board.avr->avcc = board.avr->aref = SUPPLY_MV;
 	board.avr->sleep = no_sleep;
@@ -1084,6 +1157,8 @@ int main(int argc, char **argv)
 	board.io.kind = "board";
 	board.io.reset = board_reset;
 	avr_register_io(board.avr, &board.io);
+	if (bootloader && load_bootloader(bootloader) < 0)
+		return 1;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
