@@ -1,13 +1,46 @@
 """`pio run -t simulate`: run an env's firmware on the simulated board until the user stops it."""
 from __future__ import annotations
 
+import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
 from generator.sim.board import PinEvent, SimBoard
+
+
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """Be the terminal's foreground job while running, as a shell's job is, so that Ctrl-C
+    reaches the simulation only: PlatformIO and SCons, which run it, would count a Ctrl-C they
+    received as a failure (VS Code's task shows status 1). Without a terminal: nothing to do."""
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        yield
+        return
+    try:
+        before = os.tcgetpgrp(tty)
+        os.setpgid(0, 0)
+        ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background job may take over
+        os.tcsetpgrp(tty, os.getpgrp())
+    except OSError:
+        os.close(tty)
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            os.tcsetpgrp(tty, before)
+        except OSError:
+            pass  # the terminal is gone: nobody to give it back to
+        signal.signal(signal.SIGTTOU, ignored)
+        os.close(tty)
 
 
 def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
@@ -16,7 +49,7 @@ def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
     board = board_facts(board_id, definitions)
     simulation = board.simulated()
     pins = {port: number for number, port in enumerate(simulation.ports)}
-    with SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
+    with terminal_foreground(), SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
         say(f"serial: {sim.serial_port}")
         say(f"simulate: {board.name} runs {elf.name}; talk to it with "
             f"`pio device monitor -p {sim.serial_port} -b {baud}`; Ctrl-C stops")
