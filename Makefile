@@ -1,4 +1,5 @@
-# make build: install what is missing, then `pio run` the default env (uno).
+# make build: install what is missing (tool-scons for every PlatformIO Core found, avrdude, the
+#             simulated board), then `pio run` the default env (uno).
 # make test:  install what is missing, then lint and run every test.
 # make lint:  ruff (pinned in requirements.txt, configured in ruff.toml).
 SHELL := /bin/bash
@@ -7,11 +8,11 @@ PY := $(VENV)/bin/python
 PIO := $(VENV)/bin/pio
 STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
-                simavr libsimavr-dev libelf-dev
+                simavr libsimavr-dev libelf-dev avrdude
 
 .PHONY: build test lint deps apt tool-scons sim bench clean flash
 
-build: deps
+build: deps sim
 	$(PIO) run
 
 test: deps sim lint
@@ -42,7 +43,8 @@ $(STAMP): requirements.txt requirements-generator.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# PlatformIO's core package tool-scons, made from PyPI's SCons (no registry needed).
+# PlatformIO's core package tool-scons for every PlatformIO Core found (this .venv, VS Code's
+# penv, PATH), each from the SCons release it pins, from PyPI (no registry needed).
 tool-scons: $(STAMP)
 	@$(PY) scripts/install_tool_scons.py
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 Import("env")
+from SCons.Script import COMMAND_LINE_TARGETS
 
 PROJECT_DIR = Path(env.subst("$PROJECT_DIR"))
 if str(PROJECT_DIR) not in sys.path:
@@ -27,6 +28,8 @@ def convert_sketch(env) -> None:
 
 def run(env) -> None:
     """Generate the sketch, or stop the build with a clear message (never a traceback)."""
+    if not glue.needs_sketch(env.IsCleanTarget(), COMMAND_LINE_TARGETS):
+        return  # clean, cleanall, envdump...: nothing compiles, so nothing to generate or check
     name = env.subst("$PIOENV")
     src_dir = Path(env.subst("$PROJECT_SRC_DIR"))
     options = EnvOptions(name, env.GetProjectConfig().items(env=name, as_dict=True))

@@ -29,6 +29,17 @@ def guarded(step: Callable[[], T]) -> T | int:
         return report(exc)
 
 
+# `pio run -t` targets that compile nothing, so need no sketch (clean and cleanall are told
+# apart by SCons' --clean, which PlatformIO passes with no target).
+NO_SKETCH_TARGETS = frozenset({"envdump", "monitor", "erase", "fuses", "menuconfig", "flash_klipper"})
+
+
+def needs_sketch(cleaning: bool, targets: list[str]) -> bool:
+    """Whether a PlatformIO run needs the env's sketch: not to clean, nor for targets that
+    compile nothing; a plain `pio run` has no targets and builds."""
+    return not cleaning and not (targets and set(targets) <= NO_SKETCH_TARGETS)
+
+
 def env_sketch(options: EnvOptions, pio_board: str, src_dir: Path, build_dir: Path, python: str,
                ide_refresh: bool) -> GeneratedEnv | None:
     """Generate the env's sketch (installing the generator's modules into `python` if needed)
