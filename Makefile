@@ -1,6 +1,6 @@
 # make build: install what is missing (tool-scons for every PlatformIO Core found, avrdude, the
 #             simulated board), then `pio run` the default env (uno).
-# make test:  install what is missing, then lint and run every test.
+# make test:  install what is missing, then lint and run every test (pytest, then `pio test -e uno`).
 # make lint:  ruff (pinned in requirements.txt, configured in ruff.toml).
 SHELL := /bin/bash
 VENV := .venv
@@ -17,6 +17,7 @@ build: deps sim
 
 test: deps sim lint
 	$(PY) -m pytest
+	$(PIO) test -e uno
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
