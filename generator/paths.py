@@ -1,19 +1,31 @@
 """Where things are: the one module that knows the layout of a checkout and of a PlatformIO project.
 
-The package ships next to its data (`definitions/`, `templates/`, `sim/`); a PlatformIO project
-holds the generated sketches (`src/<env>/`), its build folders (`.pio/`) and `bin/` (wchisp).
+In a checkout the package sits next to its data (`definitions/`, `templates/`, `sim/`,
+`extra_scripts/`); installed with pip (pyproject.toml), the same folders are inside the package
+(`generator/definitions/`, ..., the simulator's sources as `generator/board_sim/`). A PlatformIO
+project holds the generated sketches (`src/<env>/`), its build folders (`.pio/`) and `bin/` (wchisp).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFINITIONS = ROOT / "definitions"
-TEMPLATES = ROOT / "templates"
-REQUIREMENTS = ROOT / "requirements-generator.txt"
-SIM_DIR = ROOT / "sim"
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # the checkout (or site-packages, when installed)
+
+
+def _data(installed: str, checkout: str) -> Path:
+    """A data folder: inside the installed package, else beside the package in a checkout."""
+    inside = PACKAGE / installed
+    return inside if inside.is_dir() else ROOT / checkout
+
+
+DEFINITIONS = _data("definitions", "definitions")
+TEMPLATES = _data("templates", "templates")
+EXTRA_SCRIPTS = _data("extra_scripts", "extra_scripts")
+SIM_DIR = _data("board_sim", "sim")
 SIM_BINARY = SIM_DIR / "build" / "avr_board"
-CODEGEN = Path(__file__).resolve().parent / "codegen"
+REQUIREMENTS = ROOT / "requirements-generator.txt"  # a checkout's; installed, pip brought them
+CODEGEN = PACKAGE / "codegen"
 
 
 def sketch_path(src_dir: Path, env_name: str) -> Path:
