@@ -2,6 +2,8 @@
 
 Thin glue: reads the env, calls generator.glue, points the build at src/<env>/ and hands the
 result to the post: scripts. All logic and all checks live in the generator package.
+In a user's own project (the generator pip-installed into PlatformIO's Python), the sketch goes
+to generated/<env>/ and is compiled beside the project's own src/.
 """
 import atexit
 import sys
@@ -11,11 +13,17 @@ Import("env")
 from SCons.Script import COMMAND_LINE_TARGETS
 
 PROJECT_DIR = Path(env.subst("$PROJECT_DIR"))
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
+if (PROJECT_DIR / "generator" / "glue.py").is_file() and str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))  # the generator's own checkout
 
-from generator import glue
-from generator.pioenv.options import EnvOptions
+try:
+    from generator import glue
+    from generator.paths import is_checkout, user_sketch_root
+    from generator.pioenv.options import EnvOptions
+except ImportError:
+    print(f"error: the firmware generator is not installed in PlatformIO's Python ({env.subst('$PYTHONEXE')})\n"
+          f"  hint: run: \"{env.subst('$PYTHONEXE')}\" -m pip install <the generator's folder or git URL>")
+    env.Exit(1)
 
 
 def convert_sketch(env) -> None:
@@ -31,19 +39,26 @@ def run(env) -> None:
     if not glue.needs_sketch(env.IsCleanTarget(), COMMAND_LINE_TARGETS):
         return  # clean, cleanall, envdump...: nothing compiles, so nothing to generate or check
     name = env.subst("$PIOENV")
-    src_dir = Path(env.subst("$PROJECT_SRC_DIR"))
+    checkout = is_checkout(PROJECT_DIR)
+    src_dir = Path(env.subst("$PROJECT_SRC_DIR")) if checkout else user_sketch_root(PROJECT_DIR)
     options = EnvOptions(name, env.GetProjectConfig().items(env=name, as_dict=True))
-    env.Replace(PROJECT_SRC_DIR=str(glue.sketch_folder(src_dir, name)))
-    env.AddMethod(convert_sketch, "ConvertInoToCpp")
+    if checkout:
+        env.Replace(PROJECT_SRC_DIR=str(glue.sketch_folder(src_dir, name)))
+        env.AddMethod(convert_sketch, "ConvertInoToCpp")
     ide_refresh = bool(env.IsIntegrationDump())  # VS Code's idedata: never install nor fail here
     result = glue.guarded(lambda: glue.env_sketch(options, env.subst("$BOARD"), src_dir,
                                                   Path(env.subst("$BUILD_DIR")), env.subst("$PYTHONEXE"),
-                                                  ide_refresh))
+                                                  ide_refresh, PROJECT_DIR))
     if isinstance(result, int):
         if not ide_refresh:
             env.Exit(result)
         return
     env.Replace(FIRMWARE_SKETCH=result)  # for the post: script's targets (board_targets.py)
+    if not checkout and result is not None:  # compiled beside the project's own src/
+        cpp = glue.convert_sketch(src_dir, name)
+        if cpp:
+            atexit.register(cpp.unlink, missing_ok=True)
+        env.BuildSources(str(Path(env.subst("$BUILD_DIR")) / "generated_sketch"), str(cpp.parent), "+<*.cpp>")
 
 
 run(env)

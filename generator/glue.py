@@ -41,13 +41,14 @@ def needs_sketch(cleaning: bool, targets: list[str]) -> bool:
 
 
 def env_sketch(options: EnvOptions, pio_board: str, src_dir: Path, build_dir: Path, python: str,
-               ide_refresh: bool) -> GeneratedEnv | None:
+               ide_refresh: bool, project_dir: Path | None = None) -> GeneratedEnv | None:
     """Generate the env's sketch (installing the generator's modules into `python` if needed)
     and print its status line. An IDE refresh never installs anything and never prints."""
     if ide_refresh and deps.missing_modules():
         return None
     deps.ensure(python, REQUIREMENTS)
-    result = generate_env(src_dir, build_dir, options.name, pio_board, options.firmware())
+    result = generate_env(src_dir, build_dir, options.name, pio_board, options.firmware(),
+                          options.definitions(project_dir or src_dir.parent))
     if not ide_refresh:
         for warning in result.warnings:
             warn(warning)

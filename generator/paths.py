@@ -33,6 +33,17 @@ def sketch_path(src_dir: Path, env_name: str) -> Path:
     return src_dir / env_name / f"{env_name}.ino"
 
 
+def is_checkout(project_dir: Path) -> bool:
+    """Whether a PlatformIO project is this generator's own checkout (or a copy of it), whose
+    src/ holds only generated sketches; any other project keeps its src/ for its own sources."""
+    return (project_dir / "generator" / "glue.py").is_file()
+
+
+def user_sketch_root(project_dir: Path) -> Path:
+    """Where a user's project gets its generated sketches: beside its src/, never inside."""
+    return project_dir / "generated"
+
+
 def stamp_path(build_dir: Path) -> Path:
     """The record of the last generation of an env, in its build folder."""
     return build_dir / "firmware-generator.json"

@@ -37,7 +37,8 @@ SCons.Script.main()
 # Asked of each Core's own Python: its tool-scons requirement and its core folder.
 QUESTION = ("import json, platformio; from platformio.dependencies import get_core_dependencies as g; "
             "from platformio.project.config import ProjectConfig as C; "
-            "print(json.dumps([platformio.__version__, g()['tool-scons'], C.get_instance().get('platformio', 'core_dir')]))")
+            "print(json.dumps([platformio.__version__, g()['tool-scons'], "
+            "C.get_instance().get('platformio', 'core_dir')]))")
 
 
 @dataclass(frozen=True)

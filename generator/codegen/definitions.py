@@ -1,6 +1,7 @@
 """The definitions folder: boards, transports, commands and devices, validated by their schemas."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,20 +14,28 @@ FILE_PREFIX = "@file:"
 
 
 class Definitions:
-    """Loads definition files on demand from one root folder, each checked against its schema."""
+    """Loads definition files on demand, each checked against its schema, from one root folder or
+    from layered ones: a user's folders first (adding or overriding boards, transports, commands,
+    devices), the shipped folder, which holds the schemas, last."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, roots: Path | Sequence[Path]) -> None:
+        self.roots = [Path(roots)] if isinstance(roots, (str, Path)) else [Path(r) for r in roots]
+        self.root = self.roots[-1]
         self._ids: dict[str, list[str]] = {}
         self._raw: dict[tuple[str, str], Any] = {}
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         if not (self.root / "schemas").is_dir():
             raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
+        for user in self.roots[:-1]:
+            if not user.is_dir():
+                raise FirmwareError(f"{user}: no such definitions folder",
+                                    "custom_firmware_definitions names a folder of the project, "
+                                    "holding boards/, transports/, commands/ or devices/")
 
     def ids(self, kind: str) -> list[str]:
-        """The ids of one kind, sorted: the names of its JSON files."""
+        """The ids of one kind, sorted: the names of its JSON files in every layer."""
         if kind not in self._ids:
-            self._ids[kind] = sorted(p.stem for p in (self.root / FOLDERS[kind]).glob("*.json"))
+            self._ids[kind] = sorted({p.stem for root in self.roots for p in (root / FOLDERS[kind]).glob("*.json")})
         return self._ids[kind]
 
     def peek(self, kind: str, def_id: str) -> Any:
@@ -38,6 +47,11 @@ class Definitions:
         return self._raw[(kind, def_id)]
 
     def path(self, kind: str, def_id: str) -> Path:
+        """The file defining `def_id`: the first layer's that has it."""
+        for root in self.roots:
+            path = root / FOLDERS[kind] / f"{def_id}.json"
+            if path.is_file():
+                return path
         return self.root / FOLDERS[kind] / f"{def_id}.json"
 
     def get(self, kind: str, def_id: str, where: str = "") -> dict[str, Any]:
@@ -78,23 +92,27 @@ class Definitions:
         return "\n".join(out)
 
     def read_file_ref(self, rel: str, origin: str) -> str:
-        """Content of an @file: reference; the path must stay inside the definitions folder."""
-        root = self.root.resolve()
-        target = (root / rel).resolve()
-        if not target.is_relative_to(root):
-            raise FirmwareError(f"{origin}: @file:{rel} points outside the definitions folder",
-                                "@file: paths are relative to definitions/, e.g. @file:commands/src/x.cpp")
+        """Content of an @file: reference, from the first layer that has it; the path must stay
+        inside the definitions folder."""
+        for layer in self.roots:
+            root = layer.resolve()
+            target = (root / rel).resolve()
+            if not target.is_relative_to(root):
+                raise FirmwareError(f"{origin}: @file:{rel} points outside the definitions folder",
+                                    "@file: paths are relative to definitions/, e.g. @file:commands/src/x.cpp")
+            if target.is_file():
+                break
         try:
             return target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FirmwareError(f"{origin}: @file:{rel} cannot be read ({exc})") from None
 
     def display(self, path: Path) -> str:
-        """A path shown relative to the definitions folder's parent, as users see it."""
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
+        """A path shown relative to its definitions folder's parent, as users see it."""
+        for root in self.roots:
+            if path.is_relative_to(root):
+                return str(path.relative_to(root.parent))
+        return str(path)
 
     @cached_property
     def _validators(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class Sketch:
         return self.identity.hash
 
 
-def generate(selection: Selection, name: str, definitions: Path = DEFINITIONS,
+def generate(selection: Selection, name: str, definitions: Path | list[Path] = DEFINITIONS,
              templates: Path = TEMPLATES) -> Sketch:
     """Generate `<name>.ino` for a selection; raises FirmwareError on any problem."""
     defs = Definitions(definitions)

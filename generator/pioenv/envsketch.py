@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, 
 
 PACKAGE = CODEGEN.parent
 # What generation reads: the data, the templates, the code generator and the modules it imports.
-INPUTS = (DEFINITIONS, TEMPLATES, CODEGEN, *(PACKAGE / f"{name}.py" for name in
+INPUTS = (TEMPLATES, CODEGEN, *(PACKAGE / f"{name}.py" for name in
                                             ("__init__", "errors", "files", "identity", "paths", "values")))
 
 
@@ -72,10 +72,10 @@ class Stamp:
         return GeneratedEnv(path, written, self.identity, self.capabilities, self.baud_rate, self.warnings)
 
 
-def input_files() -> Iterator[Path]:
+def input_files(definitions: Sequence[Path] = (DEFINITIONS,)) -> Iterator[Path]:
     """Every file generation reads, in a stable order; links followed, caches and editors'
     dangling lock links skipped, anything that is not a regular file refused unopened."""
-    for top in INPUTS:
+    for top in (*definitions, *INPUTS):
         if top.is_file():
             yield top
             continue
@@ -93,12 +93,13 @@ def input_files() -> Iterator[Path]:
                 yield path
 
 
-def inputs_key(env_name: str, pio_board: str, options: Mapping[str, str]) -> str:
+def inputs_key(env_name: str, pio_board: str, options: Mapping[str, str],
+               definitions: Sequence[Path] = (DEFINITIONS,)) -> str:
     """A digest of the selection and of the content of every file generation reads."""
     digest = hashlib.sha256()
     chosen = {k: str(v) for k, v in options.items() if k.startswith(PREFIX)}
     digest.update(json.dumps([env_name, pio_board, chosen], sort_keys=True).encode())
-    for path in input_files():
+    for path in input_files(definitions):
         try:
             content = path.read_bytes()
         except OSError as exc:
@@ -127,18 +128,18 @@ def _sha256(path: Path) -> str | None:
 
 
 def generate_env(src_dir: Path, build_dir: Path, env_name: str, pio_board: str,
-                 options: Mapping[str, str]) -> GeneratedEnv:
+                 options: Mapping[str, str], definitions: Sequence[Path] = (DEFINITIONS,)) -> GeneratedEnv:
     """Make sure <src_dir>/<env>/<env>.ino is the sketch of this env's selection."""
     path = sketch_path(src_dir, env_name)
     stamp_file = stamp_path(build_dir)
-    key = inputs_key(env_name, pio_board, options)
+    key = inputs_key(env_name, pio_board, options, definitions)
     saved = Stamp.load(stamp_file)
     if saved and saved.key == key and _sha256(path) == saved.sketch_sha256:
         return saved.result(path, written=False)
 
     from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 and jsonschema: slow path only
 
-    sketch = generate(Selection.from_platformio(env_name, pio_board, options), env_name)
+    sketch = generate(Selection.from_platformio(env_name, pio_board, options), env_name, list(definitions))
     written = write_if_changed(path, sketch.content)
     stamp = Stamp(key=key, sketch_sha256=hashlib.sha256(sketch.content.encode()).hexdigest(),
                   identity=sketch.identity, capabilities=sketch.capabilities, baud_rate=sketch.baud_rate,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from generator.codegen.selection import PREFIX
+from generator.paths import DEFINITIONS
 from generator.values import parse_bool
+
+# A project's own definitions folders, layered over the shipped ones; not part of the selection.
+USER_DEFINITIONS = f"{PREFIX}definitions"
 
 
 @dataclass(frozen=True)
@@ -37,4 +42,10 @@ class EnvOptions:
 
     def firmware(self) -> dict[str, str]:
         """The custom_firmware_* options: the firmware selection."""
-        return {k: self.text(k) for k in sorted(self.values) if k.startswith(PREFIX)}
+        return {k: self.text(k) for k in sorted(self.values) if k.startswith(PREFIX) and k != USER_DEFINITIONS}
+
+    def definitions(self, project_dir: Path) -> tuple[Path, ...]:
+        """The definitions folders, user first: custom_firmware_definitions (relative to the
+        project), then the shipped ones."""
+        names = [n.strip() for n in self.text(USER_DEFINITIONS).replace(",", "\n").splitlines() if n.strip()]
+        return (*(project_dir / name for name in names), DEFINITIONS)
