@@ -323,7 +323,9 @@ ARDUINO_BUILDER = Path("/usr/share/arduino-builder")
 
 
 def arduino_builder(sketch: Path, fqbn: str, build: Path) -> subprocess.CompletedProcess[str]:
-    """Compile a sketch folder as the Arduino IDE does (see /work/shared/notes/offline-build.md)."""
+    """Compile a sketch folder as the Arduino IDE 1.8 does, with Debian's arduino-builder and AVR core.
+    Debian's avr-gcc 5.4 with that core needs -DDECIMAL_DIG=__DECIMAL_DIG__ (its <float.h> lacks
+    DECIMAL_DIG), passed as the IDE's compiler.cpp.extra_flags preference (README: "Arduino IDE")."""
     tool = shutil.which("arduino-builder")
     assert tool, "arduino-builder is missing: apt-get install arduino-builder arduino-ctags (make deps)"
     build.mkdir(parents=True)
