@@ -288,4 +288,5 @@ def test_the_generator_in_a_users_own_project(ide: Ide, project: Path, simulator
     command.write_text(json.dumps({**USER_COMMAND, "args": [{"name": "n", "type": "integer"}]}))
     broken = ide.pio(user, "run")
     assert broken.returncode == 1
-    assert "error: my_definitions/commands/blink_count.json: does not match schemas/command.schema.json" in broken.output
+    assert ("error: my_definitions/commands/blink_count.json: does not match schemas/command.schema.json"
+            in broken.output)
