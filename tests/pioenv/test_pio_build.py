@@ -322,3 +322,13 @@ def test_unwritable_sketch_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "src" / "uno").write_text("not a folder")
     with pytest.raises(FirmwareError, match=r"src/uno/uno\.ino: cannot write: (File exists|Not a directory)"):
         write_if_changed(tmp_path / "src" / "uno" / "uno.ino", "x")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_generate_env_writes_the_same_bytes(built: Built, env: str, tmp_path: Path) -> None:
+    """`python -m generator generate --env NAME` (platformio.ini read without PlatformIO) writes
+    byte for byte the sketch `pio run`'s pre: script wrote."""
+    result = helpers.run_generator("generate", "--env", env, "--project-dir", str(built.project),
+                                   "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / f"{env}.ino").read_bytes() == helpers.sketch_of(built.project, env).read_bytes()
