@@ -196,11 +196,12 @@ def test_compiler_rejects_what_the_core_lacks(sketches: dict[str, Sketch], tmp_p
     assert message in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("name", ["d1_mini_serial", "bmcu_c_serial"])
-def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, name: str) -> None:
-    """A misspelt core function in a command's source file (dht_read_generic.cpp, used by
-    both architectures) still generates, and g++ names it."""
-    source = definitions_copy / "commands" / "src" / "dht_read_generic.cpp"
+@pytest.mark.parametrize(("name", "file"), [("d1_mini_serial", "dht_read_generic.cpp"),
+                                            ("bmcu_c_serial", "dht_read_ch32v.cpp")])
+def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, name: str, file: str) -> None:
+    """A misspelt core function in a command's source file (the DHT pulse timing of the
+    architecture) still generates, and g++ names it."""
+    source = definitions_copy / "commands" / "src" / file
     text = source.read_text(encoding="utf-8")
     assert "digitalRead(dht_pin)" in text
     source.write_text(text.replace("digitalRead(dht_pin)", "digitalReed(dht_pin)"), encoding="utf-8")
