@@ -39,8 +39,8 @@ def test_receive_scenario(results: dict[str, str], scenario: str) -> None:
 
 def test_generated_sketch_uses_this_code() -> None:
     """The bmcu_c sketch's transport holds this very file and its interrupt handler calls it."""
-    from generator.codegen.selection import Selection  # noqa: PLC0415
-    from generator.codegen.sketch import generate  # noqa: PLC0415
+    from generator.codegen.selection import Selection
+    from generator.codegen.sketch import generate
 
     source = (DEFINITIONS / "transports" / "src" / "serial_ch32v_rx.cpp").read_text(encoding="utf-8")
     for port, handler in (("", "USART1_IRQHandler"), ("usart3", "USART3_IRQHandler")):

@@ -29,8 +29,9 @@ from testsupport import helpers
 STUBS = Path(__file__).parent / "arduino_api"
 GOLDEN = Path(__file__).parent / "golden"
 SYSTEM = ("INFO", "PING", "RESET")
-# Every warning is an error: the generated code is small and must build warning-free.
-GXX_FLAGS = ("-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror",
+# Every warning is an error: the generated code is small and must build warning-free. Compiled
+# to an object (thrown away), not -fsyntax-only, which never reports unused static functions.
+GXX_FLAGS = ("-std=gnu++17", "-c", "-o", "/dev/null", "-Wall", "-Wextra", "-Werror",
              "-fno-diagnostics-color", "-fmax-errors=20")
 # Settings that stress the C string literal encoder (quotes, backslash, trigraph, non-ASCII).
 SSID = 'Caf\u00e9 "Home" \\ ??= \u2615'
@@ -62,7 +63,20 @@ CASES: dict[str, Case] = {
         settings={"BAUD_RATE": "9600"})),
     "bmcu_c_serial": Case("ch32v", Selection(
         board="bmcu_c", transport="serial_standard", commands=all_commands("ch32v"))),
+    "bmcu_c_usart3_rs485": Case("ch32v", Selection(
+        board="bmcu_c", transport="serial_standard", commands=all_commands("ch32v"),
+        settings={"SERIAL_PORT": "USART3", "RS485_DE_PIN": "12", "BAUD_RATE": "2000000"})),
+    "d1_mini_serial_rs485": Case("esp8266", Selection(
+        board="wemos_d1_mini", transport="serial_standard", commands=all_commands("esp8266"),
+        settings={"RS485_DE_PIN": "5"})),
 }
+# The bmcu_c and nano envs' selection: no command replies with a string, so fw_reply_str must
+# not be emitted (-Wunused-function); compiled like the cases above.
+SMALL = {"bmcu_c_env": ("ch32v", Selection(board="bmcu_c", transport="serial_standard",
+                                           commands=("gpio_write", "gpio_read", "analog_read"))),
+         "d1_mini_one_command": ("esp8266", Selection(board="wemos_d1_mini", transport="wifi_tcp",
+                                                      commands=("gpio_write",),
+                                                      settings={"WIFI_SSID": "n", "WIFI_PASSWORD": ""}))}
 
 
 def gxx() -> str:
@@ -125,6 +139,16 @@ def test_sketch_compiles_against_its_core(sketches: dict[str, Sketch], name: str
     result = compile_sketch(CASES[name].arch, path)
     assert result.returncode == 0, f"{name} does not compile:\n{result.stderr}"
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_small_selection_compiles_without_unused_helpers(name: str, tmp_path: Path) -> None:
+    """Helpers the selection does not call are left out, so -Wall -Wextra -Werror passes."""
+    arch, selection = SMALL[name]
+    sketch = generate(selection, name)
+    assert "fw_reply_str" not in sketch.content
+    result = compile_sketch(arch, write_sketch(tmp_path, name, sketch.content))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 @pytest.mark.parametrize(("golden", "arch"), [("d1_mini_wifi_tcp", "esp8266"),

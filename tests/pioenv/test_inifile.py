@@ -76,8 +76,8 @@ def test_errors_name_the_file_and_option(tmp_path: Path) -> None:
 def test_generate_env_writes_the_env_sketch(tmp_path: Path) -> None:
     """`generate --env bmcu_c` (no PlatformIO for this env here) writes bmcu_c.ino, the same
     bytes as the pre: script's generation of the env's options."""
-    from generator.codegen.selection import Selection  # noqa: PLC0415
-    from generator.codegen.sketch import generate  # noqa: PLC0415
+    from generator.codegen.selection import Selection
+    from generator.codegen.sketch import generate
 
     result = helpers.run_generator("generate", "--env", "bmcu_c", "-o", str(tmp_path), cwd=ROOT)
     assert result.returncode == 0, result.stderr
