@@ -239,3 +239,37 @@ def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, 
     result = compile_sketch(case.arch, write_sketch(tmp_path, name, sketch.content))
     assert result.returncode != 0, "g++ accepted digitalReed"
     assert "'digitalReed' was not declared in this scope" in result.stderr, result.stderr
+
+
+# ---- AVR: the same warning check with the real compiler and core (Debian's avr-gcc, Arduino AVR core)
+
+AVR_CORE = Path("/usr/share/arduino/hardware/arduino/avr")
+AVR_CASES = {
+    "uno_all_rs485": ("atmega328p", "standard", Selection(
+        board="uno", transport="serial_standard", commands=all_commands("avr"), settings={"RS485_DE_PIN": "2"})),
+    "nano_env": ("atmega328p", "eightanaloginputs", Selection(
+        board="nanoatmega328", transport="serial_standard", commands=("gpio_read", "analog_read"),
+        devices=("relay_module", "led_dimmer"))),
+    "mega_serial1": ("atmega2560", "mega", Selection(
+        board="megaatmega2560", transport="serial_standard", commands=all_commands("avr"),
+        settings={"SERIAL_PORT": "Serial1"})),
+}
+
+
+@pytest.mark.parametrize("name", AVR_CASES)
+def test_avr_sketch_has_no_warning(name: str, tmp_path: Path) -> None:
+    """avr-g++ -Wall -Wextra against the AVR core: no diagnostic in the sketch's own lines."""
+    compiler = shutil.which("avr-g++")
+    assert compiler and (AVR_CORE / "cores" / "arduino" / "Arduino.h").is_file(), "gcc-avr/arduino-core-avr missing"
+    mcu, variant, selection = AVR_CASES[name]
+    ino = write_sketch(tmp_path, name, generate(selection, name).content)
+    unit = tmp_path / f"{name}.cpp"
+    unit.write_text(f'#include <Arduino.h>\n#line 1 "{ino}"\n' + ino.read_text(encoding="utf-8"), encoding="utf-8")
+    result = subprocess.run([compiler, f"-mmcu={mcu}", "-DF_CPU=16000000L", "-DARDUINO=10808", "-DARDUINO_ARCH_AVR",
+                             "-DDECIMAL_DIG=__DECIMAL_DIG__", "-Os", "-std=gnu++11", "-fno-exceptions", "-Wall",
+                             "-Wextra", "-I", str(AVR_CORE / "cores" / "arduino"),
+                             "-I", str(AVR_CORE / "variants" / variant), "-c", str(unit), "-o", str(tmp_path / "o.o")],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C"}, check=False)
+    assert result.returncode == 0, result.stderr
+    own = [line for line in result.stderr.splitlines() if line.startswith(f"{ino}:")]
+    assert own == [], "\n".join(own)
