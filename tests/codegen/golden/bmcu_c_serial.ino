@@ -334,8 +334,7 @@ static void cmd_reset(const long* args) {
   (void)args;
   fw_reply_begin();
   fw_reply_end();
-  fw_out->flush();
-  delay(10);  // the core's flush() does not wait for the UART: let the reply leave
+  fw_out->flush();  // serial_standard's own flush: returns after the last stop bit
   NVIC_SystemReset();
 }
 
