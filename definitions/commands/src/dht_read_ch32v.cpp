@@ -12,7 +12,7 @@ static void dht_unlock() {}
 
 static uint16_t dht_pulse(uint8_t level) {
   const uint32_t period = (uint32_t)SysTick->CMP + 1;
-  const uint32_t limit = SystemCoreClock / 5000;  // 200 us
+  const uint32_t limit = SystemCoreClock / 5000;  // 200 us: 28800 counts at 144 MHz, fits uint16_t
   const uint32_t start = (uint32_t)SysTick->CNT;
   uint32_t length = 0;
   while (digitalRead(dht_pin) == (level ? HIGH : LOW)) {
@@ -20,7 +20,7 @@ static uint16_t dht_pulse(uint8_t level) {
     length = now >= start ? now - start : period - start + now;
     if (length >= limit) return 0;
   }
-  return length ? (uint16_t)(length > 0xFFFF ? 0xFFFF : length) : 1;
+  return length ? (uint16_t)length : 1;
 }
 
 static void dht_select(uint8_t pin) {
