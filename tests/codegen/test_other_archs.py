@@ -2,10 +2,11 @@
 
 Their real toolchains and cores cannot be installed on the build machine, so these sketches
 were only compared with golden files. Here each one is generated with every command its
-architecture supports and handed to `g++ -fsyntax-only` as C++, with tests/arduino_api/<arch>/
+architecture supports and compiled by the host g++ as C++ (to an object), with tests/codegen/arduino_api/<arch>/
 first on the include path. Those stub headers declare the real cores' API with the real
 signatures (see their README.md files), nothing more: a sketch that calls a function the core
-lacks, or passes a wrong type, fails here. The last tests prove that.
+lacks, or passes a wrong type, fails here. The tests after them prove that. Last, AVR
+sketches get the same warning check with avr-g++ against Debian's Arduino AVR core.
 
 What this does not prove: that the code links or runs, that the stubs' values (pin numbers,
 enum values) are right, or anything about `int`/`long` widths (the host is LP64, both targets
@@ -87,7 +88,7 @@ def gxx() -> str:
 
 
 def compile_sketch(arch: str, sketch: Path) -> subprocess.CompletedProcess[str]:
-    """`g++ -fsyntax-only` of a .ino as C++ against the `arch` stub core; never raises."""
+    """The host g++ compiling a .ino as C++ against the `arch` stub core; never raises."""
     stub = STUBS / arch
     assert (stub / "Arduino.h").is_file(), f"no stub core at {stub}"
     env = {**os.environ, "LC_ALL": "C"}  # English diagnostics, matched below
