@@ -65,6 +65,9 @@ def host_uart(plan: Plan) -> dict[str, Any]:
         if uart["name"].lower() == wanted.lower():
             return {"name": uart["name"], "rx": uart["rx"], "tx": uart["tx"],
                     "description": uart.get("description", serial.get("description", ""))}
+    if not plan.settings.get("SERIAL_PORT"):
+        raise FirmwareError(f"board '{plan.board['id']}': serial.port '{wanted}' is not one of its uarts",
+                            f"name one of: {', '.join(u['name'] for u in uarts)}")
     raise FirmwareError(f"SERIAL_PORT = '{wanted}': board '{plan.board['id']}' has no such UART",
                         f"choose one of: {', '.join(u['name'] for u in uarts)} "
                         f"(custom_firmware_serial_port, or --set SERIAL_PORT=...)")
