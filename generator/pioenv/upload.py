@@ -45,6 +45,9 @@ def flash_request(options: EnvOptions, project_dir: Path, firmware: Path, upload
         baud=upload_speed or None,
         service=options.text("custom_klipper_service") or None,
         moonraker_url=options.text("custom_moonraker_url", DEFAULT_URL),
+        moonraker_socket=Path(options.text("custom_moonraker_socket")) if options.text("custom_moonraker_socket")
+        else None,
+        moonraker_api_key=options.text("custom_moonraker_api_key") or None,
         wchisp_path=options.text("custom_wchisp_path") or None,
         dtr_rts=options.flag("custom_wchisp_dtr_rts"),
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from generator.flash import flow, klipper, lock
+from generator.flash.moonraker import default_socket
 from generator.host import holders
 
 from . import fakesys
@@ -76,8 +79,12 @@ class FakeSystem:
 
 @pytest.fixture
 def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSystem]:
-    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path."""
+    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path, and a short
+    $HOME (a Unix socket path must stay under 108 bytes) without a Moonraker socket in it."""
     system = FakeSystem(tmp_path)
+    home = Path(tempfile.mkdtemp(prefix="home"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("MOONRAKER_API_KEY", raising=False)
     monkeypatch.setenv(fakesys.ENV, str(system.dir))
     monkeypatch.setenv("PATH", f"{system.bin}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(klipper, "running_as_root", lambda: fakesys.read_state()["root"])
@@ -88,6 +95,7 @@ def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     monkeypatch.setattr(lock, "LOCK_DIR", tmp_path / "locks")
     yield system
     system.end_all()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
@@ -99,7 +107,8 @@ def board() -> Iterator[FakeBoard]:
 
 @pytest.fixture
 def moonraker(fake_system: FakeSystem) -> Iterator[FakeMoonraker]:
-    server = FakeMoonraker()
+    """Moonraker on loopback and on its default socket, ~/printer_data/comms/moonraker.sock."""
+    server = FakeMoonraker(default_socket())
     yield server
     server.close()
 
@@ -124,8 +133,8 @@ def holder() -> Iterator[Callable[[str], subprocess.Popen]]:
     """Start a process that holds a port open (a serial monitor); ended at teardown."""
     started: list[subprocess.Popen] = []
 
-    def start(port: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, str(FAKES / "holder.py"), port])
+    def start(port: str, *options: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, str(FAKES / "holder.py"), port, *options])
         started.append(process)
         while not fakesys.holds(process.pid, port):
             time.sleep(0.01)
