@@ -3,8 +3,8 @@
 
 `holder.py PORT` opens it; `--flock` takes an flock as Klipper does (pyserial `exclusive=True`,
 klippy/serialhdl.py:193-194); `--tiocexcl` also sets TIOCEXCL, as serialport-rs does: the kernel
-then refuses other non-root openers with EBUSY (the tests run as root, which TIOCEXCL lets through, so the fake wchisp reads
-this flag from the holder's command line instead).
+then refuses other non-root openers with EBUSY (the tests run as root, which TIOCEXCL lets
+through, so the fake wchisp reads this flag from the holder's command line instead).
 """
 import fcntl
 import os
