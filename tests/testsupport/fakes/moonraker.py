@@ -143,20 +143,26 @@ class _Core:
     def _poll_states(self) -> None:
         while not self.stop.is_set():
             try:
-                units = fakesys.read_state()["units"]
-                self.service_state = {
-                    name: {"active_state": units.get(f"{name}.service", {}).get("state", "inactive"),
-                           "sub_state": {"active": "running"}.get(units.get(f"{name}.service", {}).get("state"),
-                                                                  "dead")}
-                    for name in self.services(detect=False)
-                }
-                self.klippy_connected()
+                self._refresh()
             except (OSError, ValueError, SystemExit):  # the test's directory is gone
                 return
             self.stop.wait(self.poll)
 
+    def _refresh(self) -> None:
+        """`systemctl show -p ActiveState,SubState --value` of the available services."""
+        units = fakesys.read_state()["units"]
+        states = {}
+        for name in self.services(detect=False):
+            state = units.get(f"{name}.service", {}).get("state", "inactive")
+            states[name] = {"active_state": state, "sub_state": "running" if state == "active" else "dead"}
+        self.service_state = states
+        self.klippy_connected()
+
     def system_info(self) -> dict:
         self.klippy_connected()
+        if not self.service_state:  # the first poll after Moonraker's start
+            self.services()
+            self._refresh()
         instance = self.config()["instance"] if self.ever_connected else "klipper"
         return {"system_info": {
             "provider": "systemd_cli",
