@@ -28,7 +28,8 @@ def klipper_image(option: str, project_dir: Path) -> Path:
     if not option.strip():
         raise FirmwareError(
             "custom_klipper_image is not set",
-            "add `custom_klipper_image = /home/pi/klipper/out/klipper.bin` to this environment",
+            "add `custom_klipper_image = PATH` (a raw .bin built for the chip; mainline Klipper has no "
+            "CH32V target, see the README for the BMCU-C port) to this environment",
         )
     return project_dir / Path(option.strip()).expanduser()
 
