@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from generator.flash import flow, klipper, lock
-from generator.flash.moonraker import default_socket
+from generator.flash import moonraker as moonraker_client
 from generator.host import holders
 
 from . import fakesys
@@ -79,11 +79,12 @@ class FakeSystem:
 
 @pytest.fixture
 def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSystem]:
-    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path, and a short
-    $HOME (a Unix socket path must stay under 108 bytes) without a Moonraker socket in it."""
+    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path, and Moonraker's
+    default socket in a short private folder (a Unix socket path must stay under 108 bytes)."""
     system = FakeSystem(tmp_path)
     home = Path(tempfile.mkdtemp(prefix="home"))
-    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(moonraker_client, "default_socket",
+                        lambda: home / "printer_data" / "comms" / "moonraker.sock")
     monkeypatch.delenv("MOONRAKER_API_KEY", raising=False)
     monkeypatch.setenv(fakesys.ENV, str(system.dir))
     monkeypatch.setenv("PATH", f"{system.bin}{os.pathsep}{os.environ['PATH']}")
@@ -108,7 +109,7 @@ def board() -> Iterator[FakeBoard]:
 @pytest.fixture
 def moonraker(fake_system: FakeSystem) -> Iterator[FakeMoonraker]:
     """Moonraker on loopback and on its default socket, ~/printer_data/comms/moonraker.sock."""
-    server = FakeMoonraker(default_socket())
+    server = FakeMoonraker(moonraker_client.default_socket())
     yield server
     server.close()
 
