@@ -2,41 +2,19 @@
 refusals that leave everything as it was."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from generator.errors import FirmwareError
-from generator.flash import flow, klipper, lock
+from generator.flash import klipper, lock
 from generator.flash.wchisp import tool as wchisp
 from generator.host import ports
 from testsupport.fakes.board import FakeBoard
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
 from testsupport.fakes.moonraker import FakeMoonraker
-
-
-class Run:
-    """One flash: its request, the status lines it said and what wchisp printed."""
-
-    def __init__(self, request: flow.FlashRequest) -> None:
-        self.request = request
-        self.said: list[str] = []
-        self.out = io.StringIO()
-
-    def __call__(self) -> None:
-        flow.flash(self.request, self.said.append, self.out)
-
-
-@pytest.fixture
-def flash(tmp_path: Path, image: Path, board: FakeBoard, no_moonraker: str):
-    def make(**options: object) -> Run:
-        values = {"firmware": image, "project_dir": tmp_path / "project", "device": board.path,
-                  "moonraker_url": no_moonraker, **options}
-        return Run(flow.FlashRequest(**values))
-    return make
 
 
 def actions(system: FakeSystem) -> list[str]:

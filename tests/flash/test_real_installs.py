@@ -7,7 +7,6 @@ systemd_cli's 2 s and a stale service cache; 4 a Moonraker 500 and its hints; 5 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import signal
@@ -30,27 +29,6 @@ from testsupport.fakes.flashproc import read_until, start_flash
 from testsupport.fakes.moonraker import FakeMoonraker
 
 KEY = "3f9c2a0e5b7d4c1aa8e6f0b2d4c6e8fa"  # a Moonraker API key's shape: 32 hex digits
-
-
-class Run:
-    """One flash in this process: its request, the status lines it said, what wchisp printed."""
-
-    def __init__(self, request: flow.FlashRequest) -> None:
-        self.request = request
-        self.said: list[str] = []
-        self.out = io.StringIO()
-
-    def __call__(self) -> None:
-        flow.flash(self.request, self.said.append, self.out)
-
-
-@pytest.fixture
-def flash(tmp_path: Path, image: Path, board: FakeBoard, no_moonraker: str):
-    def make(**options: object) -> Run:
-        values = {"firmware": image, "project_dir": tmp_path / "project", "device": board.path,
-                  "moonraker_url": no_moonraker, **options}
-        return Run(flow.FlashRequest(**values))
-    return make
 
 
 def ours(system: FakeSystem) -> list[str]:

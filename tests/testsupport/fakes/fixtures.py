@@ -3,6 +3,7 @@ board on a pty, a Moonraker on loopback. Import them into a test module with
 `from testsupport.fakes.fixtures import *`."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from .board import FakeBoard
 from .moonraker import FakeMoonraker
 
 FAKES = Path(__file__).parent
-__all__ = ["FakeSystem", "board", "fake_system", "image", "moonraker", "no_moonraker", "holder"]
+__all__ = ["FakeSystem", "Run", "board", "fake_system", "flash", "image", "moonraker", "no_moonraker", "holder"]
 
 
 class FakeSystem:
@@ -145,3 +146,25 @@ def holder() -> Iterator[Callable[[str], subprocess.Popen]]:
     for process in started:
         process.terminate()
         process.wait()
+
+
+class Run:
+    """One flash in this process: its request, the status lines it said and what wchisp printed."""
+
+    def __init__(self, request: flow.FlashRequest) -> None:
+        self.request = request
+        self.said: list[str] = []
+        self.out = io.StringIO()
+
+    def __call__(self) -> None:
+        flow.flash(self.request, self.said.append, self.out)
+
+
+@pytest.fixture
+def flash(tmp_path: Path, image: Path, board: FakeBoard, no_moonraker: str) -> Callable[..., Run]:
+    """Make a Run of the board's port, the image and no Moonraker unless the options say otherwise."""
+    def make(**options: object) -> Run:
+        values = {"firmware": image, "project_dir": tmp_path / "project", "device": board.path,
+                  "moonraker_url": no_moonraker, **options}
+        return Run(flow.FlashRequest(**values))
+    return make
