@@ -76,7 +76,12 @@ def flash(request: FlashRequest, report: Callable[[str], None] = say, out: TextI
     argv = wchisp.command(executable, port.name, baud, request.firmware)
     report(f"port {port.summary()} ({why})")
     left = _unfinished_flash(port, report)
-    service, problem = _klipper_service(request, moonraker, report)
+    info, problem = _system_info(moonraker, report)
+    service = klipper.find_service(request.service, moonraker if info else None, info)
+    if service is None:
+        report("no Klipper unit found; nothing to stop")
+    elif not service.moonraker and problem is None:
+        problem = MoonrakerUnavailable(f"Moonraker at {moonraker.where} does not manage {service.unit}")
     running = service if service and service.running() else None
     if service:
         report(f"{service.unit} is {'running' if running else 'not running; it will be left stopped'}")
@@ -86,7 +91,8 @@ def flash(request: FlashRequest, report: Callable[[str], None] = say, out: TextI
     for unit in left.stopped if left else []:
         if not running or unit != running.unit:
             report(f"{unit} was stopped by that flash; it will be started again after this one")
-            restart.append(klipper.KlipperService(unit, running.moonraker if running else None))
+            carried = klipper.find_service(unit, moonraker if info else None, info)
+            restart += [carried] if carried else []
 
     if request.dry_run:
         report(f"dry run: would take the lock {lock.lock_path(port.device)}")
@@ -108,22 +114,23 @@ def restore(request: FlashRequest, report: Callable[[str], None] = say) -> None:
     """`flash --restore`: put back what unfinished flashes stopped (of `request.device`, or all),
     naming any wchisp of theirs that still holds the port."""
     moonraker = _moonraker(request)
-    left = [journal.read(os.path.realpath(request.device))] if request.device else journal.pending()
-    left = [entry for entry in left if entry]
+    found = [journal.read(os.path.realpath(request.device))] if request.device else journal.pending()
+    left = []
+    for entry in found:
+        if entry and entry.owner_alive():
+            report(f"{entry.describe()} is still running; left alone")
+        elif entry:
+            left.append(entry)
     if not left:
         report("no unfinished flash: nothing to restore")
         return
-    try:
-        info = _system_info(moonraker, report)
-    except _Unreadable:
-        info = None
+    info, _ = _system_info(moonraker, report)
     for entry in left:
         with lock.port_lock(entry.device, entry.port):
             _check_orphan(entry, report)
             for unit in entry.stopped:
                 service = klipper.find_service(unit, moonraker if info else None, info)
-                assert service is not None
-                if service.running():
+                if service is None or service.running():
                     report(f"{unit} is running")
                     continue
                 report(f"starting {unit} {service.via}")
@@ -141,28 +148,20 @@ def _moonraker(request: FlashRequest) -> Moonraker:
     return connect(url, socket_path, key)
 
 
-def _system_info(moonraker: Moonraker, report: Callable[[str], None]) -> dict[str, Any] | None:
+def _system_info(moonraker: Moonraker, report: Callable[[str], None]
+                 ) -> tuple[dict[str, Any] | None, Exception | None]:
+    """Moonraker's system_info, or None and why it could not be had."""
     try:
         info = moonraker.system_info()
     except MoonrakerError as err:
-        if err.refused:
-            report(f"Moonraker at {moonraker.where} refuses us ({err})")
-        else:
-            report(f"Moonraker at {moonraker.where} answered with an error ({err})")
-        raise _Unreadable(err) from None
+        said = "refuses us" if err.refused else "answered with an error"
+        report(f"Moonraker at {moonraker.where} {said} ({err})")
+        return None, err
     except MoonrakerUnavailable as err:
         report(f"no Moonraker: {err}")
-        raise _Unreadable(err) from None
+        return None, err
     report(f"Moonraker answers at {moonraker.where}")
-    return info
-
-
-class _Unreadable(Exception):
-    """Moonraker could not tell us what we asked; `cause` says why."""
-
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
+    return info, None
 
 
 def _unfinished_flash(port: ports.SerialPort, report: Callable[[str], None]) -> journal.Journal | None:
@@ -186,21 +185,6 @@ def _check_orphan(left: journal.Journal, report: Callable[[str], None]) -> None:
         )
     if left.wchisp_pid:
         report(f"its wchisp (pid {left.wchisp_pid}) has ended; the board may hold a partial image")
-
-
-def _klipper_service(request: FlashRequest, moonraker: Moonraker, report: Callable[[str], None]
-                     ) -> tuple[KlipperService | None, Exception | None]:
-    """The unit to stop, and why Moonraker cannot tell its print state (None when it can try)."""
-    try:
-        info, problem = _system_info(moonraker, report), None
-    except _Unreadable as err:
-        info, problem = None, err.cause
-    service = klipper.find_service(request.service, moonraker if info else None, info)
-    if service is None:
-        report("no Klipper unit found; nothing to stop")
-    elif not service.moonraker and problem is None:
-        problem = MoonrakerUnavailable(f"Moonraker at {moonraker.where} does not manage {service.unit}")
-    return service, problem
 
 
 def _refuse_while_printing(service: KlipperService, problem: Exception | None, request: FlashRequest,
