@@ -66,11 +66,11 @@ class KlipperService:
 
     def stop(self, report: Callable[[str], None]) -> None:
         """Stop the unit and wait until it is down; FirmwareError if that fails."""
-        failure = self._through_moonraker("stop", report) if self.moonraker else "no Moonraker"
-        if failure and (self.moonraker is None or self.settle() in _GOING_DOWN):
-            if self.moonraker:
-                report(f"{self.unit} is still {self.state()}; stopping it {_systemctl_via()}")
-            self._systemctl_action("stop", failure if self.moonraker else None)
+        if self.moonraker is None:
+            self._systemctl_action("stop", None)
+        elif (failure := self._through_moonraker("stop", report)) and self.settle() in _GOING_DOWN:
+            report(f"{self.unit} is still {self.state()}; stopping it {_systemctl_via()}")
+            self._systemctl_action("stop", failure)
         if not self._wait(lambda state: state not in _GOING_DOWN):
             raise FirmwareError(
                 f"{self.unit} is still running after being stopped {self.via}",
@@ -80,11 +80,11 @@ class KlipperService:
     def start(self, report: Callable[[str], None]) -> None:
         """Start the unit again: through Moonraker, and if that fails in any way, with systemctl
         (unless systemd says it has come up meanwhile)."""
-        failure = self._through_moonraker("start", report) if self.moonraker else "no Moonraker"
-        if failure and (self.moonraker is None or self.settle() not in RUNNING):
-            if self.moonraker:
-                report(f"{self.unit} is {self.state()}; starting it {_systemctl_via()}")
-            self._systemctl_action("start", failure if self.moonraker else None)
+        if self.moonraker is None:
+            self._systemctl_action("start", None)
+        elif (failure := self._through_moonraker("start", report)) and self.settle() not in RUNNING:
+            report(f"{self.unit} is {self.state()}; starting it {_systemctl_via()}")
+            self._systemctl_action("start", failure)
         if not self._wait(lambda state: state in RUNNING):
             raise FirmwareError(f"{self.unit} did not come back up (state: {self.state()})")
 
@@ -123,9 +123,10 @@ class KlipperService:
             raise FirmwareError(
                 f"Could not {action} {self.unit}: Moonraker failed ({moonraker_failure}) and "
                 f"{_systemctl_via()} failed too ({said})",
-                "Moonraker's systemd_cli provider runs `sudo systemctl` with a 2 s limit: give its sudo a "
-                "password (sudo_password in moonraker.conf's [machine] section) or allow passwordless "
-                f"`sudo systemctl {action} {self.unit}`; or run the flash as root, or {action} it yourself",
+                "Moonraker's systemd_cli provider runs `sudo systemctl` (2 s limit), which fails when its "
+                "sudo needs a password: set sudo_password in moonraker.conf's [machine] section, or allow "
+                f"passwordless `sudo systemctl {action} {self.unit}` (which also lets this fallback work); "
+                f"or run the flash as root, or {action} it yourself",
             )
         raise FirmwareError(
             f"Could not {action} {self.unit} {_systemctl_via()}: {said}",

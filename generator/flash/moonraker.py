@@ -40,8 +40,8 @@ class MoonrakerUnavailable(Exception):
 class MoonrakerError(Exception):
     """Moonraker answered, with an error: `status` is its HTTP status (401, 404, 500, 503, ...)."""
 
-    def __init__(self, status: int, message: str, what: str) -> None:
-        super().__init__(f"{what}: {'HTTP ' if status > 0 else ''}{status} {message}")
+    def __init__(self, status: int, message: str, what: str, label: str = "HTTP") -> None:
+        super().__init__(f"{what}: {label} {status} {message}" if status else f"{what}: {message}")
         self.status = status
         self.message = message
 
@@ -166,7 +166,7 @@ class Moonraker:
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
             code = int(error.get("code", 500))
-            raise MoonrakerError(_RPC_STATUS.get(code, code), str(error.get("message", "")), method)
+            raise MoonrakerError(_RPC_STATUS.get(code, code), str(error.get("message", "")), method, "error")
         return reply.get("result")
 
 
