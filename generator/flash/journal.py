@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from generator.errors import FirmwareError
 from generator.flash import lock
 
 
@@ -70,13 +71,21 @@ def begin(device: str, port: str) -> Journal:
 def save(journal: Journal) -> None:
     """Write it atomically (a temporary file renamed over it), so a kill never leaves half of it."""
     path = journal.path
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8") as out:
-        json.dump(asdict(journal), out, indent=1)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as out:
+            json.dump(asdict(journal), out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as err:
+        temporary.unlink(missing_ok=True)
+        raise FirmwareError(
+            f"Cannot write the flash journal {path}: {err.strerror}",
+            "it may belong to another user's unfinished flash: run `python -m generator flash --restore` "
+            "as that user, or remove the file",
+        ) from None
 
 
 def clear(journal: Journal) -> None:
