@@ -220,7 +220,8 @@ def _why_unreadable(cause: Exception, service: KlipperService, request: FlashReq
     if isinstance(cause, MoonrakerError) and cause.refused:
         return f"Moonraker refuses us: {cause}", klipper.moonraker_hint(cause, service.unit)
     if isinstance(cause, MoonrakerError) and cause.status in (404, 503, 0):
-        return (f"Klippy is not connected to Moonraker: {cause}",
+        said = "not ready" if cause.status == 0 else "not connected to Moonraker"
+        return (f"Klippy is {said}: {cause}",
                 f"wait until Klipper is ready (check `systemctl status {service.unit}` and klippy.log)")
     if isinstance(cause, MoonrakerError):
         return f"Moonraker answered with an error: {cause}", "check moonraker.log"

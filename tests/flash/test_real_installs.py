@@ -305,6 +305,23 @@ def test_8_a_malformed_url_is_a_clear_error_before_anything(
     assert "Traceback" not in err and ours(fake_system) == []
 
 
+@pytest.mark.parametrize(("moonraker_state", "said"), [
+    ({"trusted": True, "force_logins": True}, r"Moonraker refuses us: .*HTTP 401 Unauthorized"),
+    ({"klippy": "startup"}, r"Klippy is not ready: print state: print_stats has no state"),
+    ({"klippy": "never"}, r"Klippy is not connected to Moonraker: .*HTTP 503 Klippy Host not connected"),
+])
+def test_8_klipper_running_with_an_unreadable_print_state_is_refused(
+    fake_system: FakeSystem, moonraker: FakeMoonraker, board: FakeBoard, flash, moonraker_state: dict, said: str
+) -> None:
+    fake_system.add_unit("klipper.service", port=board.path)
+    Moonraker(moonraker.url).print_state()  # Klippy has connected once
+    fake_system.configure(moonraker=moonraker_state)  # then: force_logins, a restart, a disconnect
+    with pytest.raises(FirmwareError, match=f"klipper.service is running and its print state cannot be read "
+                                            f"\\({said}"):
+        flash(moonraker_url=moonraker.url)()
+    assert ours(fake_system) == [] and fake_system.unit("klipper.service")["state"] == "active"
+
+
 def test_8_a_dead_url_refuses_while_klipper_runs(fake_system: FakeSystem, board: FakeBoard, flash,
                                                  no_moonraker: str) -> None:
     fake_system.add_unit("klipper.service", port=board.path)

@@ -2,7 +2,7 @@
 
 Derived from Arksine/moonraker d5ee17128bb88434aacdab90c2e9e990e2b64e4a:
 - authorization is a core component: every HTTP request from an address not in trusted_clients
-  needs the API key in the X-Api-Key header (no query parameter), else 401 with
+  (or any, with force_logins) needs the API key in the X-Api-Key header (no query parameter), else 401 with
   {"error": {"code": 401, "message": "Unauthorized", "traceback": ...}}, never 403
   (components/authorization.py:850-896, components/application.py:531-537);
 - the Unix socket speaks JSON-RPC 2.0, every message ends with ETX (0x03), and needs no
@@ -19,8 +19,8 @@ Derived from Arksine/moonraker d5ee17128bb88434aacdab90c2e9e990e2b64e4a:
   334-349, 1040-1057); service_state is a cache refreshed every 2 s (machine.py:1063-1065).
 
 state.json "moonraker": {"instance": unit Klippy runs under (default "klipper"), "klippy":
-"never" (it never connects), "available": [...] (else detected at the first request, which stands
-for Moonraker's start), "print_state": "standby", "trusted": true, "api_key": null, "sudo": rights
+"never" (it never connects), "startup" (connected, no print_stats yet), "available": [...] (else detected at the first request, which stands
+for Moonraker's start), "print_state": "standby", "trusted": true, "force_logins": false (401 even when trusted), "api_key": null, "sudo": rights
 of Moonraker's own sudo (default: the user's), "action_delay": seconds before an action}.
 """
 from __future__ import annotations
@@ -177,6 +177,8 @@ class _Core:
             raise RpcError(404, "Not Found")
         if not connected:
             raise RpcError(503, "Klippy Host not connected")
+        if self.config().get("klippy") == "startup":  # no print_stats object yet: {} (webhooks.py:505-508)
+            return {"eventtime": 1234.5, "status": {"print_stats": {}}}
         return {"eventtime": 1234.5, "status": {"print_stats": {
             "state": self.config()["print_state"], "filename": "benchy.gcode", "message": ""}}}
 
@@ -257,7 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         self.server.seen.append({"path": self.path, "headers": dict(self.headers)})  # type: ignore[attr-defined]
         config = self.core.config()
-        if not config["trusted"] and (not config["api_key"] or self.headers.get("X-Api-Key") != config["api_key"]):
+        keyed = bool(config["api_key"]) and self.headers.get("X-Api-Key") == config["api_key"]
+        if not keyed and (not config["trusted"] or config.get("force_logins")):
             self._send(401, error="Unauthorized", traceback=TRACEBACK)
             return
         try:
