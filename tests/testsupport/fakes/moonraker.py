@@ -19,9 +19,11 @@ Derived from Arksine/moonraker d5ee17128bb88434aacdab90c2e9e990e2b64e4a:
   334-349, 1040-1057); service_state is a cache refreshed every 2 s (machine.py:1063-1065).
 
 state.json "moonraker": {"instance": unit Klippy runs under (default "klipper"), "klippy":
-"never" (it never connects), "startup" (connected, no print_stats yet), "available": [...] (else detected at the first request, which stands
-for Moonraker's start), "print_state": "standby", "trusted": true, "force_logins": false (401 even when trusted), "api_key": null, "sudo": rights
-of Moonraker's own sudo (default: the user's), "action_delay": seconds before an action}.
+"never" (it never connects) or "startup" (connected, no print_stats yet), "available": [...]
+(else detected at the first request, which stands for Moonraker's start), "print_state":
+"standby", "trusted": true, "force_logins": false (401 even when trusted), "api_key": null,
+"sudo": rights of Moonraker's own sudo (default: the user's), "action_delay": seconds before an
+action}.
 """
 from __future__ import annotations
 
