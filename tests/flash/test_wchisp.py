@@ -146,7 +146,8 @@ def test_protection_is_read_from_what_wchisp_says(tmp_path: Path) -> None:
     assert "08ab9bf" in err.hint and "#104" in err.hint and "WCHISPTool" in err.hint
 
 
-@pytest.mark.parametrize("said", ["Error: idenfity chip failed", "Error: erase failed", "Error: Invalid response"])
+@pytest.mark.parametrize("said", ["Error: idenfity chip failed", "Error: identify chip failed", "Error: erase failed",
+                                  "Error: Invalid response"])
 def test_messages_that_cannot_come_over_serial_are_not_guessed_at(said: str, tmp_path: Path) -> None:
     err = wchisp.explain(1, [said], "/dev/ttyUSB0", tmp_path / "wchisp.log")
     assert err.message == f"wchisp failed ({said})" and str(tmp_path / "wchisp.log") in err.hint
