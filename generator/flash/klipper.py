@@ -68,7 +68,7 @@ class KlipperService:
         """Stop the unit and wait until it is down; FirmwareError if that fails."""
         if self.moonraker is None:
             self._systemctl_action("stop", None)
-        elif (failure := self._through_moonraker("stop", report)) and self.settle() in _GOING_DOWN:
+        elif (failure := self._through_moonraker(self.moonraker, "stop", report)) and self.settle() in _GOING_DOWN:
             report(f"{self.unit} is still {self.state()}; stopping it {_systemctl_via()}")
             self._systemctl_action("stop", failure)
         if not self._wait(lambda state: state not in _GOING_DOWN):
@@ -82,7 +82,7 @@ class KlipperService:
         (unless systemd says it has come up meanwhile)."""
         if self.moonraker is None:
             self._systemctl_action("start", None)
-        elif (failure := self._through_moonraker("start", report)) and self.settle() not in RUNNING:
+        elif (failure := self._through_moonraker(self.moonraker, "start", report)) and self.settle() not in RUNNING:
             report(f"{self.unit} is {self.state()}; starting it {_systemctl_via()}")
             self._systemctl_action("start", failure)
         if not self._wait(lambda state: state in RUNNING):
@@ -93,15 +93,14 @@ class KlipperService:
         self._wait(lambda state: state not in _CHANGING)
         return self.state()
 
-    def _through_moonraker(self, action: str, report: Callable[[str], None]) -> str | None:
+    def _through_moonraker(self, moonraker: Moonraker, action: str, report: Callable[[str], None]) -> str | None:
         """Ask Moonraker; None when it did it, else why not. A refusal that systemctl would not fix
         (401/403, 400) is a FirmwareError when stopping; a start always falls back."""
-        assert self.moonraker is not None
         try:
             if action == "stop":
-                self.moonraker.stop_service(self.service)
+                moonraker.stop_service(self.service)
             else:
-                self.moonraker.start_service(self.service)
+                moonraker.start_service(self.service)
             return None
         except MoonrakerUnavailable as err:
             failure = str(err)
