@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.codegen.definitions import Definitions
+from generator.codegen.rules import pin_default_problems
 from generator.codegen.selection import KEYS, Selection
 from generator.codegen.settings import resolve_settings
 from generator.errors import FirmwareError, unknown_id
@@ -164,6 +165,11 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
     system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
     commands = [c for c in selected if not c.get("system")] + system
     parts = [("transport", transport)] + [("command", c) for c in commands]
+    for command in commands:
+        wrong = pin_default_problems(board, command)
+        if wrong:
+            raise FirmwareError("\n".join(f"{defs.display(defs.path('command', command['id']))}: {problem}"
+                                          for problem in wrong))
     for kind, definition in parts:
         if not supports(definition, arch):
             raise FirmwareError(

@@ -144,3 +144,20 @@ def _board_problems(board: dict[str, Any]) -> list[str]:
             found.append(f"pins.pwm: pin {outside[0]} is not in pins.digital "
                          "(rule: a PWM pin is a digital pin)")
     return found
+
+
+def pin_default_problems(board: dict[str, Any], command: dict[str, Any]) -> list[str]:
+    """A pin argument's default must be a pin of that kind on the board, and not a reserved one:
+    the firmware uses it unchecked when the argument is left out."""
+    pins = board["pins"]
+    usable = {"pin": _spans(pins["digital"]), "pwm_pin": _spans(pins["pwm"]),
+              "analog_pin": [(p, p) for p in pins["analog"]]}
+    reserved = {r["pin"] for r in pins["reserved"]}
+    found = []
+    for index, arg in enumerate(command.get("args", [])):
+        if arg["type"] in usable and "default" in arg:
+            pin = arg["default"]
+            if pin in reserved or not any(a <= pin <= b for a, b in usable[arg["type"]]):
+                found.append(f"args[{index}] ({arg['name']}).default = {pin} is no usable {arg['type']} of "
+                             f"board '{board['id']}' (rule: a pin default is a pin of the board)")
+    return found

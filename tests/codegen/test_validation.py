@@ -146,6 +146,12 @@ RULES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "gpio_read",
         "definitions/commands/gpio_read.json: args[1] (pull).default = 'down' is not one of its values "
         "['none', 'up'] (rule: an enum's default is one of its values)"),
+    "pin_default_not_on_the_board": (
+        lambda d: edit_json(d / "commands/gpio_read.json", lambda c: c["args"].append(
+            {"name": "led", "type": "pin", "description": "d", "default": 40})),
+        "gpio_read",
+        "definitions/commands/gpio_read.json: args[2] (led).default = 40 is no usable pin of board "
+        "'arduino_uno' (rule: a pin default is a pin of the board)"),
     "setting_default_outside_its_range": (
         lambda d: edit_json(d / "transports/serial_standard.json",
                             lambda t: t["settings"]["BAUD_RATE"].update(default=12)),
