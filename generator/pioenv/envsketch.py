@@ -171,7 +171,8 @@ def lock_env_build(build_dir: Path, env_name: str) -> Path:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"firmware: waiting for the other build of [env:{env_name}] to finish (lock {path})", flush=True)
+        print(f"firmware: waiting for the other build of [env:{env_name}] to finish (a build, upload, "
+              f"monitor or simulate of this env; lock {path})", flush=True)
         fcntl.flock(fd, fcntl.LOCK_EX)
     _HELD.append(fd)
     return path

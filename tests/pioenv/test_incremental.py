@@ -297,7 +297,7 @@ def test_a_second_build_of_the_env_waits_for_the_first(project: Path) -> None:
             if not line:
                 break
             seen += line
-        assert "waiting for the other build of [env:uno] to finish" in seen, seen[-3000:]
+        assert "firmware: waiting for the other build of [env:uno] to finish" in seen, seen[-3000:]
         time.sleep(1)
         assert proc.poll() is None, "the build went on while the lock was held"
     finally:
