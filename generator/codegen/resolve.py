@@ -96,10 +96,9 @@ def unused_settings(defs: Definitions, sel: Selection, declared: set[str]) -> li
         if name not in known:
             valid = sorted(known | ({key.upper() for key in KEYS} if sel.origin != "cli" else set()))
             close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-            shown = [sel.option(v).split(" in ")[0] for v in valid]
-            hint = f"did you mean {sel.option(close[0]).split(' in ')[0]}? " if close else ""
+            hint = f"did you mean {sel.option_name(close[0])}? " if close else ""
             raise FirmwareError(f"{sel.option(name)}: no firmware option has this name",
-                                f"{hint}valid: {', '.join(shown)}")
+                                f"{hint}valid: {', '.join(sel.option_name(v) for v in valid)}")
         if name not in sel.inherited:
             warnings.append(f"{sel.option(name)} is not used by this selection (settings: "
                             f"{', '.join(sorted(declared)) or 'none'})")

@@ -30,9 +30,13 @@ class Selection:
     def option(self, key: str) -> str:
         """Where the user sets `key` (board, transport, ... or a SETTING), for messages:
         'custom_firmware_transport in [env:uno]', '--transport' or '--set BAUD_RATE'."""
+        return self.option_name(key) if self.origin == "cli" else f"{self.option_name(key)} in {self.origin}"
+
+    def option_name(self, key: str) -> str:
+        """The bare option for `key`: 'custom_firmware_baud_rate', '--set BAUD_RATE' or '--board'."""
         if self.origin == "cli":
             return f"--set {key}" if key.isupper() else f"--{key}"
-        return f"{PREFIX}{key.lower()} in {self.origin}"
+        return f"{PREFIX}{key.lower()}"
 
     def how_to_set(self, key: str) -> str:
         """The fix for a missing `key`: 'add custom_firmware_wifi_ssid = <value> to [env:d1]'."""

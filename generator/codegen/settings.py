@@ -89,7 +89,7 @@ def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], sel: Selec
                     f"{name} is empty ({sel.option(name)}): it reads the environment variable "
                     f"{', '.join(unset)}, which is unset or empty",
                     f"export {unset[0]}=... before the build; for no {name} at all, write "
-                    f"{sel.option(name).split(' in ')[0]} = (nothing) in {sel.origin}")
+                    f"{sel.option_name(name)} = (nothing) in {sel.origin}")
             values[name] = coerce(name, decl, sel.settings[name], sel.option(name))
         elif "default" in decl:
             values[name] = coerce(name, decl, decl["default"], f"default in {origin}")
