@@ -14,14 +14,17 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from generator import glue
-from generator.pioenv.options import EnvOptions
+from generator.pioenv.options import EnvOptions, Hardware, option_sections
 
 
 def convert_sketch(env) -> None:
     """Replaces PlatformIO's .ino conversion (see glue.convert_sketch); the .cpp is removed at
     exit, as PlatformIO does, so the sketch folder stays openable in the Arduino IDE."""
-    cpp = glue.convert_sketch(Path(env.subst("$PROJECT_SRC_DIR")).parent, env.subst("$PIOENV"))
-    if cpp:
+    cpp = glue.guarded(lambda: glue.convert_sketch(Path(env.subst("$PROJECT_SRC_DIR")).parent,
+                                                   env.subst("$PIOENV")))
+    if isinstance(cpp, int):
+        env.Exit(cpp)
+    elif cpp:
         atexit.register(cpp.unlink, missing_ok=True)
 
 
@@ -29,11 +32,14 @@ def run(env) -> None:
     """Generate the sketch, or stop the build with a clear message (never a traceback)."""
     name = env.subst("$PIOENV")
     src_dir = Path(env.subst("$PROJECT_SRC_DIR"))
-    options = EnvOptions(name, env.GetProjectConfig().items(env=name, as_dict=True))
+    config = env.GetProjectConfig()
+    options = EnvOptions(name, config.items(env=name, as_dict=True),
+                         option_sections(config.walk_options(f"env:{name}")), Path(env.subst("$PROJECT_CONFIG")))
+    hardware = Hardware(env.subst("$BOARD"), env.BoardConfig().get("build.mcu", ""), env.subst("$PIOPLATFORM"))
     env.Replace(PROJECT_SRC_DIR=str(glue.sketch_folder(src_dir, name)))
     env.AddMethod(convert_sketch, "ConvertInoToCpp")
     ide_refresh = bool(env.IsIntegrationDump())  # VS Code's idedata: never install nor fail here
-    result = glue.guarded(lambda: glue.env_sketch(options, env.subst("$BOARD"), src_dir,
+    result = glue.guarded(lambda: glue.env_sketch(options, hardware, src_dir,
                                                   Path(env.subst("$BUILD_DIR")), env.subst("$PYTHONEXE"),
                                                   ide_refresh))
     if isinstance(result, int):

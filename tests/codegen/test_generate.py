@@ -170,7 +170,7 @@ def test_ids_in_any_case_give_the_same_sketch() -> None:
 
 def test_custom_firmware_board_accepts_a_platformio_board_id() -> None:
     """custom_firmware_board may name a PlatformIO board id, whatever its case."""
-    sketch = generate(Selection.from_platformio("ch", "uno", {
+    sketch = generate(Selection.from_platformio("ch", "ch32v203c8t6_evt_r0", {
         "custom_firmware_transport": "serial_standard", "custom_firmware_board": "genericCH32V203C8T6"}), "ch")
     assert sketch.board == "bmcu_c"
 

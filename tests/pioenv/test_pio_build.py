@@ -222,9 +222,10 @@ ERRORS = {
         {"devices": "dht11_sensor"},
         ("error: ", "definitions/devices/dht11_sensor.json:3:15: invalid JSON"),
         ("definitions/devices/dht11_sensor.json", BROKEN_JSON)),
-    "missing_setting": ErrorCase(
+    "board_of_other_hardware": ErrorCase(   # was "missing_setting": a D1 mini's sketch on an Uno (issue 12)
         {"board": "wemos_d1_mini", "transport": "wifi_tcp", "wifi_password": "pw"},
-        ("error: missing setting WIFI_SSID", "add custom_firmware_wifi_ssid = <value> to [env:bad]")),
+        ("error: custom_firmware_board in [env:bad] selects 'wemos_d1_mini' (esp8266, architecture esp8266), "
+         "which does not fit the env's board 'uno' (MCU atmega328p, platform avr-debian)",)),
     "wifi_tcp_on_uno": ErrorCase(
         {"transport": "wifi_tcp", "wifi_ssid": "net", "wifi_password": "pw"},
         ("error: transport 'wifi_tcp' has no code for board 'arduino_uno' (architecture avr)",)),
