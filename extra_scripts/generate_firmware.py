@@ -19,7 +19,7 @@ if (PROJECT_DIR / "generator" / "glue.py").is_file() and str(PROJECT_DIR) not in
 try:
     from generator import glue
     from generator.paths import is_checkout, user_sketch_root
-    from generator.pioenv.options import EnvOptions
+    from generator.pioenv.options import EnvOptions, Hardware, option_sections
 except ImportError:
     print(f"error: the firmware generator is not installed in PlatformIO's Python ({env.subst('$PYTHONEXE')})\n"
           f"  hint: run: \"{env.subst('$PYTHONEXE')}\" -m pip install <the generator's folder or git URL>")
@@ -29,8 +29,11 @@ except ImportError:
 def convert_sketch(env) -> None:
     """Replaces PlatformIO's .ino conversion (see glue.convert_sketch); the .cpp is removed at
     exit, as PlatformIO does, so the sketch folder stays openable in the Arduino IDE."""
-    cpp = glue.convert_sketch(Path(env.subst("$PROJECT_SRC_DIR")).parent, env.subst("$PIOENV"))
-    if cpp:
+    cpp = glue.guarded(lambda: glue.convert_sketch(Path(env.subst("$PROJECT_SRC_DIR")).parent,
+                                                   env.subst("$PIOENV")))
+    if isinstance(cpp, int):
+        env.Exit(cpp)
+    elif cpp:
         atexit.register(cpp.unlink, missing_ok=True)
 
 
@@ -41,12 +44,15 @@ def run(env) -> None:
     name = env.subst("$PIOENV")
     checkout = is_checkout(PROJECT_DIR)
     src_dir = Path(env.subst("$PROJECT_SRC_DIR")) if checkout else user_sketch_root(PROJECT_DIR)
-    options = EnvOptions(name, env.GetProjectConfig().items(env=name, as_dict=True))
+    config = env.GetProjectConfig()
+    options = EnvOptions(name, config.items(env=name, as_dict=True),
+                         option_sections(config.walk_options(f"env:{name}")), Path(env.subst("$PROJECT_CONFIG")))
+    hardware = Hardware(env.subst("$BOARD"), env.BoardConfig().get("build.mcu", ""), env.subst("$PIOPLATFORM"))
     if checkout:
         env.Replace(PROJECT_SRC_DIR=str(glue.sketch_folder(src_dir, name)))
         env.AddMethod(convert_sketch, "ConvertInoToCpp")
     ide_refresh = bool(env.IsIntegrationDump())  # VS Code's idedata: never install nor fail here
-    result = glue.guarded(lambda: glue.env_sketch(options, env.subst("$BOARD"), src_dir,
+    result = glue.guarded(lambda: glue.env_sketch(options, hardware, src_dir,
                                                   Path(env.subst("$BUILD_DIR")), env.subst("$PYTHONEXE"),
                                                   ide_refresh, PROJECT_DIR))
     if isinstance(result, int):

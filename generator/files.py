@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,25 @@ from typing import Any
 from generator.errors import FirmwareError
 
 
-def load_json(path: Path, shown: str | None = None) -> Any:
-    """Parse a JSON file; a syntax error names path:line:column (`shown` is the path to print)."""
+def read_text(path: Path, shown: str | None = None) -> str:
+    """A UTF-8 text file's content. Anything but a regular file (a FIFO, which would block the
+    reader forever, a socket, a device) is refused before it is opened."""
     name = shown or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise FirmwareError(f"{name}: not a regular file (a FIFO, socket or device)",
+                                "remove it, or replace it by the file it stands for")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FirmwareError(f"{name}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise FirmwareError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def load_json(path: Path, shown: str | None = None) -> Any:
+    """Parse a JSON file; a syntax error names path:line:column (`shown` is the path to print)."""
+    name = shown or str(path)
+    text = read_text(path, name)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

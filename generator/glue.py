@@ -7,6 +7,7 @@ Every function that runs a step returns an exit status and prints its own errors
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -15,8 +16,8 @@ from generator.errors import FirmwareError, report, warn
 from generator.files import write_if_changed
 from generator.paths import REQUIREMENTS, sketch_path
 from generator.pioenv import deps
-from generator.pioenv.envsketch import GeneratedEnv, generate_env, sketch_as_cpp
-from generator.pioenv.options import EnvOptions
+from generator.pioenv.envsketch import GeneratedEnv, generate_env, lock_env_build, sketch_as_cpp
+from generator.pioenv.options import EnvOptions, Hardware
 
 T = TypeVar("T")
 
@@ -31,7 +32,8 @@ def guarded(step: Callable[[], T]) -> T | int:
 
 # `pio run -t` targets that compile nothing, so need no sketch (clean and cleanall are told
 # apart by SCons' --clean, which PlatformIO passes with no target).
-NO_SKETCH_TARGETS = frozenset({"envdump", "monitor", "erase", "fuses", "menuconfig", "flash_klipper"})
+# `monitor` is not among them: it holds the env's build lock while it runs (see env_sketch).
+NO_SKETCH_TARGETS = frozenset({"envdump", "erase", "fuses", "menuconfig", "flash_klipper"})
 
 
 def needs_sketch(cleaning: bool, targets: list[str]) -> bool:
@@ -40,14 +42,22 @@ def needs_sketch(cleaning: bool, targets: list[str]) -> bool:
     return not cleaning and not (targets and set(targets) <= NO_SKETCH_TARGETS)
 
 
-def env_sketch(options: EnvOptions, pio_board: str, src_dir: Path, build_dir: Path, python: str,
+def env_sketch(options: EnvOptions, hardware: Hardware, src_dir: Path, build_dir: Path, python: str,
                ide_refresh: bool, project_dir: Path | None = None) -> GeneratedEnv | None:
     """Generate the env's sketch (installing the generator's modules into `python` if needed)
-    and print its status line. An IDE refresh never installs anything and never prints."""
+    and print its status line. A build holds the env's lock (one build of an env at a time);
+    an IDE refresh never installs anything, never waits and never prints."""
     if ide_refresh and deps.missing_modules():
         return None
+    if not ide_refresh:
+        lock_env_build(build_dir, options.name)
+        folder = sketch_folder(src_dir, options.name)
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise FirmwareError(f"{folder}: the env's sketch folder is not writable",
+                                f"the build writes {options.name}.ino and {options.name}.ino.cpp there: "
+                                f"make it writable (chmod u+w {folder})")
     deps.ensure(python, REQUIREMENTS)
-    result = generate_env(src_dir, build_dir, options.name, pio_board, options.firmware(),
+    result = generate_env(src_dir, build_dir, options, hardware,
                           options.definitions(project_dir or src_dir.parent))
     if not ide_refresh:
         for warning in result.warnings:

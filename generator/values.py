@@ -22,9 +22,13 @@ def parse_bool(raw: object, name: str, where: str) -> bool:
 
 
 def split_ids(text: str) -> list[str]:
-    """'dht_read, RELAY_SET' (commas or new lines) -> ['dht_read', 'relay_set'], kept once each."""
+    """'dht_read, RELAY_SET' (commas or new lines) -> ['dht_read', 'relay_set'], kept once each.
+
+    As in platformio.ini, ';' and '#' start a comment that runs to the end of the line; ids never
+    hold either, so 'gpio_read;button' is gpio_read too (PlatformIO itself only cuts ' ;' and ' #').
+    """
     seen: list[str] = []
-    for item in re.split(r"[,\n]", text):
+    for item in re.split(r"[,\n]", re.sub(r"[;#][^\n]*", "", text)):
         item = item.strip().lower()
         if item and item not in seen:
             seen.append(item)

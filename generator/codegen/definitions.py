@@ -6,8 +6,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from generator.codegen.rules import rule_problems
 from generator.errors import FirmwareError, unknown_id
-from generator.files import load_json
+from generator.files import load_json, read_text
 
 FOLDERS = {"board": "boards", "transport": "transports", "command": "commands", "device": "devices"}
 FILE_PREFIX = "@file:"
@@ -33,9 +34,11 @@ class Definitions:
                                     "holding boards/, transports/, commands/ or devices/")
 
     def ids(self, kind: str) -> list[str]:
-        """The ids of one kind, sorted: the names of its JSON files in every layer."""
+        """The ids of one kind, sorted: the names of its JSON files in every layer. Hidden files
+        and dangling links (editors' lock files such as Emacs' .#name.json) are no definitions."""
         if kind not in self._ids:
-            self._ids[kind] = sorted({p.stem for root in self.roots for p in (root / FOLDERS[kind]).glob("*.json")})
+            self._ids[kind] = sorted({p.stem for root in self.roots for p in (root / FOLDERS[kind]).glob("*.json")
+                                      if not p.name.startswith(".") and p.exists()})
         return self._ids[kind]
 
     def peek(self, kind: str, def_id: str) -> Any:
@@ -78,17 +81,29 @@ class Definitions:
         if data["id"] != path.stem:
             raise FirmwareError(f"{self.display(path)}: id '{data['id']}' differs from the file name",
                                 f"set \"id\": \"{path.stem}\" or rename the file")
+        found = rule_problems(kind, data)
+        if found:
+            raise FirmwareError("\n".join(f"{self.display(path)}: {problem}" for problem in found))
         return data
 
     def read_code(self, code: str | list[str], origin: str) -> str:
-        """Join a code value into text, replacing each '@file:PATH' line by that file's content."""
+        """Join a code value into text, replacing each '@file:PATH' line by that file's content
+        (which may not hold an '@file:' line of its own: references are one level deep)."""
         lines = code.splitlines() if isinstance(code, str) else code
         out: list[str] = []
         for line in lines:
-            if line.strip().startswith(FILE_PREFIX):
-                out.append(self.read_file_ref(line.strip()[len(FILE_PREFIX):].strip(), origin).rstrip("\n"))
-            else:
+            if not line.strip().startswith(FILE_PREFIX):
                 out.append(line)
+                continue
+            rel = line.strip()[len(FILE_PREFIX):].strip()
+            text = self.read_file_ref(rel, origin)
+            nested = next((n for n, ref in enumerate(text.splitlines(), 1)
+                           if ref.strip().startswith(FILE_PREFIX)), None)
+            if nested:
+                raise FirmwareError(f"{origin}: @file:{rel} line {nested} is an @file: reference itself "
+                                    "(rule: no nested @file:)",
+                                    "put the code in the file, or reference both files from the definition")
+            out.append(text.rstrip("\n"))
         return "\n".join(out)
 
     def read_file_ref(self, rel: str, origin: str) -> str:
@@ -102,10 +117,7 @@ class Definitions:
                                     "@file: paths are relative to definitions/, e.g. @file:commands/src/x.cpp")
             if target.is_file():
                 break
-        try:
-            return target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FirmwareError(f"{origin}: @file:{rel} cannot be read ({exc})") from None
+        return read_text(target, f"{origin}: @file:{rel}")
 
     def display(self, path: Path) -> str:
         """A path shown relative to its definitions folder's parent, as users see it."""

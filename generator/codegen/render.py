@@ -17,6 +17,8 @@ from generator.errors import FirmwareError
 LINE_MAX = 64
 ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
              "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
+# Protocol helpers emitted only when some code block calls them (unused static functions warn).
+OPTIONAL_HELPERS = ("fw_reply_int", "fw_reply_str", "fw_reply_key", "fw_pin_has_pullup")
 LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
@@ -54,14 +56,47 @@ def expand_pins(items: list[int | str]) -> list[int]:
     return sorted(set(out))
 
 
+def host_uart(plan: Plan) -> dict[str, Any]:
+    """The UART the host is on: SERIAL_PORT among the board's `uarts`, else its `serial` port."""
+    serial = plan.board["serial"]
+    uarts = plan.board.get("uarts") or [{**serial, "name": serial["port"]}]
+    wanted = (plan.settings.get("SERIAL_PORT") or "")[:] or serial["port"]  # [:]: plain text, not a C literal
+    for uart in uarts:
+        if uart["name"].lower() == wanted.lower():
+            return {"name": uart["name"], "rx": uart["rx"], "tx": uart["tx"],
+                    "description": uart.get("description", serial.get("description", ""))}
+    if not plan.settings.get("SERIAL_PORT"):
+        raise FirmwareError(f"board '{plan.board['id']}': serial.port '{wanted}' is not one of its uarts",
+                            f"name one of: {', '.join(u['name'] for u in uarts)}")
+    raise FirmwareError(f"SERIAL_PORT = '{wanted}': board '{plan.board['id']}' has no such UART",
+                        f"choose one of: {', '.join(u['name'] for u in uarts)} "
+                        f"(custom_firmware_serial_port, or --set SERIAL_PORT=...)")
+
+
+def rs485_de_pin(plan: Plan, uart: dict[str, Any]) -> int | None:
+    """RS485_DE_PIN when set: it must be a digital pin of the board other than the UART's own."""
+    pin = plan.settings.get("RS485_DE_PIN", -1)
+    if not isinstance(pin, int) or pin < 0:
+        return None
+    if pin not in expand_pins(plan.board["pins"]["digital"]) or pin in (uart["rx"], uart["tx"]):
+        raise FirmwareError(f"RS485_DE_PIN = {pin}: not a digital pin of board '{plan.board['id']}' "
+                            f"free of {uart['name']}'s RX/TX",
+                            f"choose one of: {plan.board['pins']['digital']} except {uart['rx']}, {uart['tx']} "
+                            "(custom_firmware_rs485_de_pin, or --set RS485_DE_PIN=...)")
+    return pin
+
+
 def pin_tables(plan: Plan) -> dict[str, Any]:
     """Bit maps of the board's pins as C initialisers, the serial transport's pins reserved."""
     pins = plan.board["pins"]
     reserved = {r["pin"]: r["reason"] for r in pins["reserved"]}
     if plan.transport.get("uses_board_serial"):
-        serial = plan.board["serial"]
-        reserved.setdefault(serial["rx"], f"{serial['port']} RX ({plan.transport['id']})")
-        reserved.setdefault(serial["tx"], f"{serial['port']} TX ({plan.transport['id']})")
+        uart = host_uart(plan)
+        de_pin = rs485_de_pin(plan, uart)
+        if de_pin is not None:
+            reserved[de_pin] = f"RS-485 driver enable of {uart['name']} ({plan.transport['id']})"
+        reserved.setdefault(uart["rx"], f"{uart['name']} RX ({plan.transport['id']})")
+        reserved.setdefault(uart["tx"], f"{uart['name']} TX ({plan.transport['id']})")
     digital, pwm = expand_pins(pins["digital"]), expand_pins(pins["pwm"])
     count = max([*digital, *pwm, *pins["analog"], *reserved, 0]) + 1
 
@@ -71,7 +106,9 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
             data[n // 8] |= 1 << (n % 8)
         return [f"0x{b:02X}" for b in data]
 
+    no_pullup = pins.get("no_pullup", [])
     return {"count": count, "digital": bitmap(digital), "pwm": bitmap(pwm), "reserved": bitmap(list(reserved)),
+            "no_pullup": bitmap(no_pullup) if no_pullup else [], "no_pullup_list": no_pullup,
             # each reason on one comment line
             "reserved_list": [f"{pin}: {' '.join(reason.split())}" for pin, reason in sorted(reserved.items())],
             "analog": pins["analog"], "reserved_pins": sorted(reserved)}
@@ -96,6 +133,13 @@ def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return table
 
 
+def used_helpers(blocks: dict[str, list[dict[str, str]]]) -> set[str]:
+    """The OPTIONAL_HELPERS some code block calls (fw_reply_key also when int or str is used)."""
+    code = "\n".join(part["code"] for parts in blocks.values() for part in parts)
+    used = {name for name in OPTIONAL_HELPERS if re.search(rf"\b{name}\b", code)}
+    return used | ({"fw_reply_key"} if used & {"fw_reply_int", "fw_reply_str"} else set())
+
+
 class Renderer:
     """Renders plans with the templates of one folder and the code of one definitions folder."""
 
@@ -107,7 +151,8 @@ class Renderer:
         """What code blocks see: board, transport, settings (also by bare NAME), info_reply."""
         info = {"ok": 1, "cmd": "INFO", "board": plan.board["id"], "transport": plan.transport["id"],
                 "fw": __version__, "hash": plan.hash, "capabilities": plan.capabilities}
-        return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture,
+        uart = host_uart(plan) if plan.transport.get("uses_board_serial") else None
+        return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture, "uart": uart,
                 "settings": plan.settings, **plan.settings,
                 "info_reply": json.dumps(info, separators=(",", ":")) + "\n"}
 
@@ -154,7 +199,8 @@ class Renderer:
             includes += [line for line in part["code"].splitlines() if line.strip() and line not in includes]
         commands = command_table(plan.commands)
         context = {
-            **blocks, "includes": includes, "sketch_name": sketch_name, "version": __version__,
+            **blocks, "uses": used_helpers(blocks), "includes": includes, "sketch_name": sketch_name,
+            "version": __version__,
             "board": plan.board, "transport": plan.transport, "hash": plan.hash,
             "capabilities": plan.capabilities, "pins": pin_tables(plan), "commands": commands,
             "line_max": LINE_MAX, "max_args": max([len(c["args"]) for c in commands] + [0]),

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.codegen.definitions import Definitions
-from generator.codegen.selection import Selection
+from generator.codegen.rules import pin_default_problems
+from generator.codegen.selection import KEYS, Selection
 from generator.codegen.settings import resolve_settings
 from generator.errors import FirmwareError, unknown_id
 
@@ -37,17 +38,77 @@ def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
     wanted = sel.board or sel.platformio_board
     if not wanted:
         raise FirmwareError("no board selected", sel.how_to_set("board"))
-    if wanted.lower() in defs.ids("board"):
-        return defs.get("board", wanted)
     covered: dict[str, str] = {}
     for board_id in defs.ids("board"):
         for pio_id in defs.get("board", board_id)["platformio_boards"]:
             covered[pio_id.lower()] = board_id
-    if wanted.lower() in covered:
-        return defs.get("board", covered[wanted.lower()])
-    where = sel.option("board") if sel.board else f"board in {sel.origin}"
-    pio_ids = [p for b in defs.ids("board") for p in defs.get("board", b)["platformio_boards"]]
-    raise unknown_id("board", wanted, sorted({*defs.ids("board"), *pio_ids}), where)
+    if wanted.lower() in defs.ids("board"):
+        board = defs.get("board", wanted)
+    elif wanted.lower() in covered:
+        board = defs.get("board", covered[wanted.lower()])
+    else:
+        where = sel.option("board") if sel.board else f"board in {sel.origin}"
+        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where)
+    if sel.board and sel.platformio_board:
+        _check_fits(board, sel, covered.get(sel.platformio_board.lower()))
+    return board
+
+
+def covered_ids(defs: Definitions) -> list[str]:
+    """Every PlatformIO board id some board definition covers."""
+    return [p for b in defs.ids("board") for p in defs.get("board", b)["platformio_boards"]]
+
+
+def _check_fits(board: dict[str, Any], sel: Selection, covering: str | None) -> None:
+    """custom_firmware_board must describe the env's real hardware: the definition lists the
+    env's PlatformIO board (in platformio_boards or compatible_platformio_boards), or has the
+    MCU PlatformIO builds for. Anything else would build a sketch for other pins, or another
+    architecture, than the chip the firmware runs on."""
+    pio = sel.platformio_board
+    listed = {b.lower() for b in board["platformio_boards"] + board.get("compatible_platformio_boards", [])}
+    mcu = sel.platformio_mcu.strip().lower()
+    if pio.lower() in listed or (mcu and mcu == board["mcu"].lower()):
+        return
+    env_side = ", ".join(part for part in (f"MCU {mcu}" if mcu else "MCU unknown",
+                                           f"platform {sel.platformio_platform}" if sel.platformio_platform else "")
+                         if part)
+    fix = (f"drop it to use '{covering}', the definition covering '{pio}'" if covering
+           else f"set board = {board['platformio_boards'][0]} in {sel.origin}")
+    raise FirmwareError(
+        f"{sel.option('board')} selects '{board['id']}' ({board['mcu']}, architecture {board['architecture']}), "
+        f"which does not fit the env's board '{pio}' ({env_side})",
+        f"{fix}; a board definition fits an env whose board it lists in platformio_boards or "
+        f"compatible_platformio_boards, or whose MCU it has")
+
+
+def unused_settings(defs: Definitions, sel: Selection, declared: set[str]) -> list[str]:
+    """Warnings for the selection's settings that this selection does not use. A name no
+    definition declares is a typo: an error naming the closest valid option. One declared
+    elsewhere is a warning, unless inherited from a shared section (another env uses it)."""
+    import difflib  # noqa: PLC0415 - only on the slow path
+
+    known = {name for kind in ("transport", "command") for def_id in defs.ids(kind)
+             for name in _raw_settings(defs.peek(kind, def_id))}
+    warnings: list[str] = []
+    for name in sel.settings:
+        if name in declared:
+            continue
+        if name not in known:
+            valid = sorted(known | ({key.upper() for key in KEYS} if sel.origin != "cli" else set()))
+            close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+            hint = f"did you mean {sel.option_name(close[0])}? " if close else ""
+            raise FirmwareError(f"{sel.option(name)}: no firmware option has this name",
+                                f"{hint}valid: {', '.join(sel.option_name(v) for v in valid)}")
+        if name not in sel.inherited:
+            warnings.append(f"{sel.option(name)} is not used by this selection (settings: "
+                            f"{', '.join(sorted(declared)) or 'none'})")
+    return warnings
+
+
+def _raw_settings(raw: Any) -> list[str]:
+    """The setting names a (not yet validated) transport or command file declares."""
+    settings = raw.get("settings") if isinstance(raw, dict) else None
+    return list(settings) if isinstance(settings, dict) else []
 
 
 def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
@@ -103,6 +164,11 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
     system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
     commands = [c for c in selected if not c.get("system")] + system
     parts = [("transport", transport)] + [("command", c) for c in commands]
+    for command in commands:
+        wrong = pin_default_problems(board, command)
+        if wrong:
+            raise FirmwareError("\n".join(f"{defs.display(defs.path('command', command['id']))}: {problem}"
+                                          for problem in wrong))
     for kind, definition in parts:
         if not supports(definition, arch):
             raise FirmwareError(
@@ -120,8 +186,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
                                     f"and {origin}", "make the two declarations identical")
             declared.setdefault(name, (decl, origin))
     settings = resolve_settings(declared, sel)
-    warnings = [f"{sel.option(name)} is not used by this selection (settings: "
-                f"{', '.join(sorted(declared)) or 'none'})" for name in sel.settings if name not in declared]
+    warnings = unused_settings(defs, sel, set(declared))
 
     capabilities = [c["id"].upper() for c in commands if not c.get("system")]
     secret = {name for name, (decl, _) in declared.items() if decl.get("secret")}

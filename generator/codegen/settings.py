@@ -1,6 +1,7 @@
 """Typed settings: raw option text checked against its declaration and turned into C literals."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from generator.codegen.selection import Selection
@@ -20,11 +21,16 @@ def c_string(text: str) -> str:
 
     Octal escapes always take three digits, so the next character can never extend them, and
     '?' is escaped so no trigraph can form: the literal means exactly `text`, UTF-8 encoded.
+    A '{' before '{', '%' or '#' is escaped too, so that a value never looks like template
+    syntax left in the sketch: '{{' in a WiFi password is data.
     """
+    data = text.encode("utf-8")
     out = ['"']
-    for byte in text.encode("utf-8"):
+    for index, byte in enumerate(data):
         char = chr(byte)
-        if char in '"\\?':
+        if char == "{" and data[index + 1:index + 2] in (b"{", b"%", b"#"):
+            out.append(f"\\{byte:03o}")
+        elif char in '"\\?':
             out.append("\\" + char)
         elif 0x20 <= byte < 0x7F:
             out.append(char)
@@ -36,16 +42,22 @@ def c_string(text: str) -> str:
 
 def coerce(name: str, decl: dict[str, Any], raw: Any, option: str) -> Any:
     """Check a raw value (text from platformio.ini, or a JSON default) against its declaration;
-    `option` says where the value came from."""
+    `option` says where the value came from. A secret's value is never shown in a message."""
     kind = decl["type"]
+    shown = "(secret, not shown)" if decl.get("secret") else repr(raw)
     if kind == "boolean":
-        return parse_bool(raw, name, option)
+        try:
+            return parse_bool(raw, name, option)
+        except FirmwareError as exc:
+            if decl.get("secret"):
+                raise FirmwareError(f"{name} = {shown} ({option}): must be true or false", exc.hint) from None
+            raise
     if kind == "integer":
         value = raw if isinstance(raw, int) and not isinstance(raw, bool) else _parse_int(str(raw))
         low, high = decl.get("minimum"), decl.get("maximum")
         if value is None or (low is not None and value < low) or (high is not None and value > high):
             span = f" from {low} to {high}" if low is not None and high is not None else ""
-            raise FirmwareError(f"{name} = {raw!r} ({option}): must be an integer{span}")
+            raise FirmwareError(f"{name} = {shown} ({option}): must be an integer{span}")
         return value
     text = str(raw)
     size = len(text.encode("utf-8"))
@@ -71,6 +83,13 @@ def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], sel: Selec
     values: dict[str, Any] = {}
     for name, (decl, origin) in sorted(declared.items()):
         if name in sel.settings:
+            unset = [var for var in sel.env_vars.get(name, ()) if not os.environ.get(var)]
+            if decl.get("secret") and not sel.settings[name] and unset:
+                raise FirmwareError(
+                    f"{name} is empty ({sel.option(name)}): it reads the environment variable "
+                    f"{', '.join(unset)}, which is unset or empty",
+                    f"export {unset[0]}=... before the build; for no {name} at all, write "
+                    f"{sel.option_name(name)} = (nothing) in {sel.origin}")
             values[name] = coerce(name, decl, sel.settings[name], sel.option(name))
         elif "default" in decl:
             values[name] = coerce(name, decl, decl["default"], f"default in {origin}")

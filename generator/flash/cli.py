@@ -6,7 +6,7 @@ from pathlib import Path
 
 from generator.errors import FirmwareError, report
 from generator.flash import flow
-from generator.flash.moonraker import DEFAULT_URL
+from generator.flash.moonraker import API_KEY_ENV, DEFAULT_URL
 from generator.paths import ROOT
 
 
@@ -18,8 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--firmware", required=True, type=Path, metavar="PATH",
+    parser.add_argument("--firmware", type=Path, metavar="PATH",
                         help="raw firmware image (.bin), e.g. a Klipper build's out/klipper.bin")
+    parser.add_argument("--restore", action="store_true",
+                        help="put back the Klipper units a killed flash left stopped (of --device, or all) "
+                             "and name a wchisp of it that still runs")
     parser.add_argument("--board", default="bmcu_c",
                         help="board definition id (flash size, USB bridges); default: bmcu_c")
     parser.add_argument("--device", metavar="PORT",
@@ -28,12 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", metavar="UNIT",
                         help="Klipper unit to stop during the flash; default: Moonraker's, or the only one running")
     parser.add_argument("--moonraker", default=DEFAULT_URL, metavar="URL",
-                        help=f"Moonraker that stops and starts Klipper (default {DEFAULT_URL})")
+                        help=f"Moonraker that stops and starts Klipper (default {DEFAULT_URL}; its Unix "
+                             "socket is used instead when it is there)")
+    parser.add_argument("--moonraker-socket", type=Path, metavar="PATH",
+                        help="Moonraker's Unix socket (default ~/printer_data/comms/moonraker.sock if it exists)")
+    parser.add_argument("--moonraker-api-key", metavar="KEY",
+                        help=f"Moonraker's API key for HTTP (default ${API_KEY_ENV}); never printed")
     parser.add_argument("--wchisp", metavar="PATH", help="wchisp to use when it is neither in bin/ nor on PATH")
     parser.add_argument("--dtr-rts", action="store_true",
                         help="enter the bootloader by pulsing DTR/RTS (boards wired for auto-download)")
     parser.add_argument("--dry-run", action="store_true", help="print every step and change nothing")
-    parser.add_argument("--force", action="store_true", help="flash even while a print is running or paused")
+    parser.add_argument("--force", action="store_true",
+                        help="flash even while a print is running or paused, or its state cannot be read")
     parser.add_argument("--project-dir", type=Path, default=ROOT, metavar="DIR",
                         help="folder whose bin/ holds wchisp and whose .pio/flash/ gets the log "
                              "(default: this checkout)")
@@ -41,17 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The `flash` subcommand."""
-    return execute(flow.FlashRequest(
-        firmware=args.firmware, project_dir=args.project_dir, board=args.board, device=args.device, baud=args.baud,
-        service=args.service, moonraker_url=args.moonraker, wchisp_path=args.wchisp,
+    if not args.firmware and not args.restore:
+        return report(FirmwareError("flash needs --firmware PATH (or --restore)",
+                                    "e.g. --firmware ~/klipper/out/klipper.bin"))
+    request = flow.FlashRequest(
+        firmware=args.firmware or Path(), project_dir=args.project_dir, board=args.board, device=args.device,
+        baud=args.baud, service=args.service, moonraker_url=args.moonraker, moonraker_socket=args.moonraker_socket,
+        moonraker_api_key=args.moonraker_api_key, wchisp_path=args.wchisp,
         dtr_rts=args.dtr_rts, dry_run=args.dry_run, force=args.force,
-    ))
+    )
+    return execute(request, restore=args.restore)
 
 
-def execute(request: flow.FlashRequest) -> int:
-    """Flash; a FirmwareError is printed for the user. Return the exit status."""
+def execute(request: flow.FlashRequest, restore: bool = False) -> int:
+    """Flash (or restore); a FirmwareError is printed for the user. Return the exit status."""
     try:
-        flow.flash(request)
+        flow.restore(request) if restore else flow.flash(request)
     except FirmwareError as err:
         return report(err)
     return 0

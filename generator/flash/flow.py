@@ -2,25 +2,29 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
-from generator.flash import image, klipper, lock
+from generator.flash import image, journal, klipper, lock
 from generator.flash.klipper import KlipperService
 from generator.flash.moonraker import (
+    API_KEY_ENV,
     DEFAULT_URL,
     Moonraker,
     MoonrakerError,
     MoonrakerUnavailable,
+    check_url,
+    connect,
 )
 from generator.flash.wchisp import bootloader
 from generator.flash.wchisp import tool as wchisp
@@ -42,6 +46,8 @@ class FlashRequest:
     baud: str | int | None = None
     service: str | None = None
     moonraker_url: str = DEFAULT_URL
+    moonraker_socket: Path | None = None  # None: ~/printer_data/comms/moonraker.sock when it is there
+    moonraker_api_key: str | None = field(default=None, repr=False)  # None: $MOONRAKER_API_KEY
     wchisp_path: str | None = None
     dtr_rts: bool = False
     dry_run: bool = False
@@ -65,15 +71,28 @@ def flash(request: FlashRequest, report: Callable[[str], None] = say, out: TextI
     executable, where = wchisp.locate(request.project_dir, request.wchisp_path)
     report(f"wchisp {executable} (from {where}): {wchisp.version(executable)}")
     baud = wchisp.baud_value(request.baud)
+    moonraker = _moonraker(request)
     port, why = ports.choose_port(request.device, board, "--device PORT (or upload_port in platformio.ini)")
     argv = wchisp.command(executable, port.name, baud, request.firmware)
     report(f"port {port.summary()} ({why})")
-    service = _klipper_service(request, report)
+    left = _unfinished_flash(port, report)
+    info, problem = _system_info(moonraker, report)
+    service = klipper.find_service(request.service, moonraker if info else None, info)
+    if service is None:
+        report("no Klipper unit found; nothing to stop")
+    elif not service.moonraker and problem is None:
+        problem = MoonrakerUnavailable(f"Moonraker at {moonraker.where} does not manage {service.unit}")
     running = service if service and service.running() else None
     if service:
         report(f"{service.unit} is {'running' if running else 'not running; it will be left stopped'}")
     if running:
-        _refuse_while_printing(running, request, report)
+        _refuse_while_printing(running, problem, request, report)
+    restart = [running] if running else []
+    for unit in left.stopped if left else []:
+        if not running or unit != running.unit:
+            report(f"{unit} was stopped by that flash; it will be started again after this one")
+            carried = klipper.find_service(unit, moonraker if info else None, info)
+            restart += [carried] if carried else []
 
     if request.dry_run:
         report(f"dry run: would take the lock {lock.lock_path(port.device)}")
@@ -83,36 +102,108 @@ def flash(request: FlashRequest, report: Callable[[str], None] = say, out: TextI
         if request.dtr_rts:
             report(f"dry run: would pulse DTR/RTS on {port.name} to enter the bootloader")
         report(f"dry run: would run: {shlex.join(argv)}")
-        if running:
-            report(f"dry run: would start {running.unit} again {running.via}")
+        for service in restart:
+            report(f"dry run: would start {service.unit} again {service.via}")
         report("dry run: nothing was changed")
         return
     with lock.port_lock(port.device, port.name):
-        _flash_with_klipper_stopped(running, port, argv, request, report, out)
+        _flash_with_klipper_stopped(running, restart, port, argv, request, report, out)
 
 
-def _klipper_service(request: FlashRequest, report: Callable[[str], None]) -> KlipperService | None:
-    moonraker = Moonraker(request.moonraker_url)
+def restore(request: FlashRequest, report: Callable[[str], None] = say) -> None:
+    """`flash --restore`: put back what unfinished flashes stopped (of `request.device`, or all),
+    naming any wchisp of theirs that still holds the port."""
+    moonraker = _moonraker(request)
+    found = [journal.read(os.path.realpath(request.device))] if request.device else journal.pending()
+    left = []
+    for entry in found:
+        if entry and entry.owner_alive():
+            report(f"{entry.describe()} is still running; left alone")
+        elif entry:
+            left.append(entry)
+    if not left:
+        report("no unfinished flash: nothing to restore")
+        return
+    info, _ = _system_info(moonraker, report)
+    for entry in left:
+        with lock.port_lock(entry.device, entry.port):
+            _check_orphan(entry, report)
+            for unit in entry.stopped:
+                service = klipper.find_service(unit, moonraker if info else None, info)
+                if service is None or service.running():
+                    report(f"{unit} is running")
+                    continue
+                report(f"starting {unit} {service.via}")
+                service.start(report)
+                report(f"{unit} is running again")
+            journal.clear(entry)
+        report(f"restored after {entry.describe()}")
+
+
+def _moonraker(request: FlashRequest) -> Moonraker:
+    """The Moonraker to ask, from the request; a malformed URL is an error before anything runs."""
+    url = check_url(request.moonraker_url, "--moonraker (custom_moonraker_url)")
+    key = request.moonraker_api_key or os.environ.get(API_KEY_ENV) or None
+    socket_path = Path(request.moonraker_socket).expanduser() if request.moonraker_socket else None
+    return connect(url, socket_path, key)
+
+
+def _system_info(moonraker: Moonraker, report: Callable[[str], None]
+                 ) -> tuple[dict[str, Any] | None, Exception | None]:
+    """Moonraker's system_info, or None and why it could not be had."""
     try:
         info = moonraker.system_info()
-        report(f"Moonraker answers at {moonraker.url}")
-    except (MoonrakerUnavailable, MoonrakerError) as err:
-        info = None
-        report(f"Moonraker not used: {err}")
-    service = klipper.find_service(request.service, moonraker if info else None, info)
-    if service is None:
-        report("no Klipper unit found; nothing to stop")
-    return service
+    except MoonrakerError as err:
+        said = "refuses us" if err.refused else "answered with an error"
+        report(f"Moonraker at {moonraker.where} {said} ({err})")
+        return None, err
+    except MoonrakerUnavailable as err:
+        report(f"no Moonraker: {err}")
+        return None, err
+    report(f"Moonraker answers at {moonraker.where}")
+    return info, None
 
 
-def _refuse_while_printing(service: KlipperService, request: FlashRequest, report: Callable[[str], None]) -> None:
-    if not service.moonraker:
-        report(f"cannot tell whether {service.unit} is printing (no Moonraker for it); make sure it is not")
-        return
-    try:
-        state = service.moonraker.print_state()
-    except (MoonrakerError, MoonrakerUnavailable) as err:
-        report(f"cannot tell whether {service.unit} is printing ({err}); make sure it is not")
+def _unfinished_flash(port: ports.SerialPort, report: Callable[[str], None]) -> journal.Journal | None:
+    """A flash of this port that was killed before it put Klipper back, if any; refuse while its
+    wchisp still runs."""
+    left = journal.read(port.device)
+    if left is None or left.owner_alive():
+        return None  # none, or a flash running now: the port lock refuses it
+    report(f"an unfinished flash was found: {left.describe()}")
+    _check_orphan(left, report)
+    return left
+
+
+def _check_orphan(left: journal.Journal, report: Callable[[str], None]) -> None:
+    orphan = left.orphan()
+    if orphan:
+        raise FirmwareError(
+            f"The wchisp of an unfinished flash still runs and holds {left.port}:\n  {orphan}",
+            f"end it (kill {left.wchisp_pid}), then run `python -m generator flash --restore` to put "
+            f"Klipper back, or flash again",
+        )
+    if left.wchisp_pid:
+        report(f"its wchisp (pid {left.wchisp_pid}) has ended; the board may hold a partial image")
+
+
+def _refuse_while_printing(service: KlipperService, problem: Exception | None, request: FlashRequest,
+                           report: Callable[[str], None]) -> None:
+    """Refuse while a print runs, and while Klipper runs and its print state cannot be read."""
+    state = None
+    if service.moonraker and problem is None:
+        try:
+            state = service.moonraker.print_state()
+        except (MoonrakerError, MoonrakerUnavailable) as err:
+            problem = err
+    if problem is not None:
+        why, fix = _why_unreadable(problem, service, request)
+        if not request.force:
+            raise FirmwareError(
+                f"{service.unit} is running and its print state cannot be read ({why}); "
+                "flashing would stop Klipper and end a print", f"{fix}; or, if no print runs, flash with --force",
+            )
+        report(f"--force: flashing although the print state of {service.unit} cannot be read ({why})")
         return
     report(f"print state: {state}")
     if state in ("printing", "paused"):
@@ -124,45 +215,68 @@ def _refuse_while_printing(service: KlipperService, request: FlashRequest, repor
         report(f"--force: flashing although a print is {state}")
 
 
+def _why_unreadable(cause: Exception, service: KlipperService, request: FlashRequest) -> tuple[str, str]:
+    """Why the print state cannot be read, and what would fix it."""
+    if isinstance(cause, MoonrakerError) and cause.refused:
+        return f"Moonraker refuses us: {cause}", klipper.moonraker_hint(cause, service.unit)
+    if isinstance(cause, MoonrakerError) and cause.status in (404, 503, 0):
+        said = "not ready" if cause.status == 0 else "not connected to Moonraker"
+        return (f"Klippy is {said}: {cause}",
+                f"wait until Klipper is ready (check `systemctl status {service.unit}` and klippy.log)")
+    if isinstance(cause, MoonrakerError):
+        return f"Moonraker answered with an error: {cause}", "check moonraker.log"
+    return (str(cause), f"check --moonraker ({request.moonraker_url}) or --moonraker-socket: they must reach "
+                        f"the Moonraker of {service.unit}, and Moonraker must run")
+
+
 def _flash_with_klipper_stopped(
     stopped: KlipperService | None,
+    restart: list[KlipperService],
     port: ports.SerialPort,
     argv: list[str],
     request: FlashRequest,
     report: Callable[[str], None],
     out: TextIO,
 ) -> None:
-    """Stop `stopped` (the unit that runs), flash, and start it again whatever happened."""
+    """Stop `stopped` (the unit that runs), flash, and start `restart` again whatever happened;
+    the journal says at every step what is stopped, for a run that is killed outright."""
     outcome: BaseException | None = None
     interrupts = _Interrupts(report)
+    record = journal.begin(port.device, port.name)
+    record.stopped = [service.unit for service in restart]
+    journal.save(record)
     with interrupts.routed():
         try:
             if stopped:
                 report(f"stopping {stopped.unit} {stopped.via}")
-                stopped.stop()
+                stopped.stop(report)
                 report(f"{stopped.unit} stopped")
-            _flash(port, argv, request, report, out)
+            _flash(port, argv, request, report, out, record)
         except BaseException as err:  # noqa: BLE001 - every outcome must reach the restart below
             outcome = err
         interrupts.hold("Klipper is put back first")
-        restart_failure = _restart(stopped, report) if stopped else None
+        failures = [failure for service in restart if (failure := _restart(service, report))]
+    if not failures:
+        journal.clear(record)
     if isinstance(outcome, (KeyboardInterrupt, Terminated)):
         name = "Ctrl-C" if isinstance(outcome, KeyboardInterrupt) else str(outcome)
         outcome = FirmwareError(
             f"Flash interrupted by {name}; the board may hold a partial image",
             "flash again; the bootloader stays reachable with BOOT held at reset",
         )
-    if restart_failure:
+    if failures:
+        failure = failures[0]
         if outcome is None:
-            raise FirmwareError(f"Firmware flashed, but {restart_failure.message}", restart_failure.hint)
+            raise FirmwareError(f"Firmware flashed, but {failure.message}", failure.hint)
         if isinstance(outcome, FirmwareError):
-            raise FirmwareError(f"{outcome.message}\nAlso, {restart_failure.message}", restart_failure.hint)
+            raise FirmwareError(f"{outcome.message}\nAlso, {failure.message}", failure.hint)
     if outcome:
         raise outcome
 
 
 def _flash(
-    port: ports.SerialPort, argv: list[str], request: FlashRequest, report: Callable[[str], None], out: TextIO
+    port: ports.SerialPort, argv: list[str], request: FlashRequest, report: Callable[[str], None], out: TextIO,
+    record: journal.Journal,
 ) -> None:
     held_by = holders.wait_port_free(port.device, PORT_RELEASE_TIMEOUT)
     if held_by:
@@ -176,8 +290,13 @@ def _flash(
         report(f"bootloader answered ({bootloader.enter_bootloader(port.device)})")
     log = flash_log(request.project_dir)
     report(f"running {shlex.join(argv)}")
+
+    def started(pid: int) -> None:
+        record.wchisp_pid, record.wchisp_start = pid, journal.process_start(pid)
+        journal.save(record)
+
     try:
-        status, lines = wchisp.run(argv, log, out)
+        status, lines = wchisp.run(argv, log, out, started)
     except OSError as err:
         raise FirmwareError(f"Could not run wchisp: {err}", f"check that {log.parent} is writable") from None
     if status != 0:
@@ -192,12 +311,13 @@ def _restart(service: KlipperService, report: Callable[[str], None]) -> Firmware
         return None
     report(f"starting {service.unit} again {service.via}")
     try:
-        service.start()
+        service.start(report)
     except FirmwareError as err:
         report(f"could NOT restart {service.unit}: {err.message}")
         return FirmwareError(
             f"{service.unit} could not be restarted: {err.message}",
-            f"start it yourself: sudo systemctl start {service.unit}",
+            f"start it yourself (sudo systemctl start {service.unit}) or run "
+            "`python -m generator flash --restore`",
         )
     report(f"{service.unit} is running again")
     return None

@@ -17,8 +17,8 @@ def check_image(path: Path, board: BoardFacts) -> int:
     if not path.is_file():
         raise FirmwareError(
             f"Firmware image {path} does not exist",
-            "build it first (for Klipper: `make` in the Klipper tree gives out/klipper.bin) "
-            "or pass the right path with --firmware",
+            "build it first (for the BMCU-C's Klipper port, see the README: mainline Klipper has no "
+            "CH32V target) or pass the right path with --firmware",
         )
     data = path.read_bytes()
     if not data:

@@ -3,6 +3,7 @@ board is on: the one given, or the only plausible candidate."""
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,9 @@ def choose_port(requested: str | None, board: BoardFacts, option: str) -> tuple[
     if requested:
         if not os.path.exists(requested):
             raise FirmwareError(f"Serial port {requested} does not exist", _choices_hint(candidates))
+        kind = not_a_serial_port(requested)
+        if kind:
+            raise FirmwareError(f"{requested} is not a serial port: it is {kind}", _choices_hint(candidates))
         real = os.path.realpath(requested)
         known = next((p for p in candidates if p.device == real), None)
         return known or SerialPort(real, description="not a USB serial port", name=requested), "given"
@@ -101,6 +105,42 @@ def choose_port(requested: str | None, board: BoardFacts, option: str) -> tuple[
         + "\n".join(f"  {p.summary()}" for p in several),
         f"name one with {option}; unplug the others to see which one is the board",
     )
+
+
+def not_a_serial_port(path: str) -> str | None:
+    """What `path` is when it is not a serial port (a character device the kernel's tty layer
+    drives as a serial line, or a pty slave such as socat's); None when it is one."""
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        return f"unreadable ({err.strerror})"
+    if stat.S_ISDIR(info.st_mode):
+        return "a directory"
+    if not stat.S_ISCHR(info.st_mode):
+        return "a regular file" if stat.S_ISREG(info.st_mode) else "not a character device"
+    major, minor = os.major(info.st_rdev), os.minor(info.st_rdev)
+    drivers = _tty_drivers()
+    if not drivers:  # no /proc/tty/drivers (not Linux): a character device is all we can check
+        return None
+    for driver in drivers:
+        if driver[0] == major and driver[1] <= minor <= driver[2]:
+            return None if driver[3] in ("serial", "pty:slave") else f"the {driver[3]} device {driver[4]}"
+    return f"a character device ({major}:{minor}) that is not a tty"
+
+
+def _tty_drivers() -> list[tuple[int, int, int, str, str]]:
+    """/proc/tty/drivers: (major, first minor, last minor, type, device) per line."""
+    drivers = []
+    try:
+        lines = Path("/proc/tty/drivers").read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 5 and fields[2].isdigit():
+            first, _, last = fields[3].partition("-")
+            drivers.append((int(fields[2]), int(first), int(last or first), fields[4], fields[1]))
+    return drivers
 
 
 def _choices_hint(candidates: list[SerialPort]) -> str:

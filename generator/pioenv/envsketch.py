@@ -7,19 +7,21 @@ neither Jinja2 nor jsonschema, so a no-op `pio run` stays as fast as with a stat
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from generator.codegen.selection import PREFIX, Selection
+from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
 from generator.files import write_if_changed
 from generator.identity import FirmwareIdentity
 from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, stamp_path
+from generator.pioenv.options import EnvOptions, Hardware
 
 PACKAGE = CODEGEN.parent
 # What generation reads: the data, the templates, the code generator and the modules it imports.
@@ -93,12 +95,11 @@ def input_files(definitions: Sequence[Path] = (DEFINITIONS,)) -> Iterator[Path]:
                 yield path
 
 
-def inputs_key(env_name: str, pio_board: str, options: Mapping[str, str],
-               definitions: Sequence[Path] = (DEFINITIONS,)) -> str:
-    """A digest of the selection and of the content of every file generation reads."""
+def inputs_key(options: EnvOptions, hardware: Hardware, definitions: Sequence[Path] = (DEFINITIONS,)) -> str:
+    """A digest of the selection, the env's hardware and the content of every file generation reads."""
     digest = hashlib.sha256()
-    chosen = {k: str(v) for k, v in options.items() if k.startswith(PREFIX)}
-    digest.update(json.dumps([env_name, pio_board, chosen], sort_keys=True).encode())
+    digest.update(json.dumps([options.name, astuple(hardware), options.firmware(), options.inherited()],
+                             sort_keys=True).encode())
     for path in input_files(definitions):
         try:
             content = path.read_bytes()
@@ -127,22 +128,52 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def generate_env(src_dir: Path, build_dir: Path, env_name: str, pio_board: str,
-                 options: Mapping[str, str], definitions: Sequence[Path] = (DEFINITIONS,)) -> GeneratedEnv:
+def generate_env(src_dir: Path, build_dir: Path, options: EnvOptions, hardware: Hardware,
+                 definitions: Sequence[Path] = (DEFINITIONS,)) -> GeneratedEnv:
     """Make sure <src_dir>/<env>/<env>.ino is the sketch of this env's selection."""
-    path = sketch_path(src_dir, env_name)
+    path = sketch_path(src_dir, options.name)
     stamp_file = stamp_path(build_dir)
-    key = inputs_key(env_name, pio_board, options, definitions)
+    key = inputs_key(options, hardware, definitions)
     saved = Stamp.load(stamp_file)
     if saved and saved.key == key and _sha256(path) == saved.sketch_sha256:
         return saved.result(path, written=False)
 
     from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 and jsonschema: slow path only
 
-    sketch = generate(Selection.from_platformio(env_name, pio_board, options), env_name, list(definitions))
+    selection = Selection.from_platformio(options.name, hardware.board, options.firmware(), mcu=hardware.mcu,
+                                          platform=hardware.platform, inherited=options.inherited(),
+                                          env_vars=options.env_vars())
+    sketch = generate(selection, options.name, list(definitions))
     written = write_if_changed(path, sketch.content)
     stamp = Stamp(key=key, sketch_sha256=hashlib.sha256(sketch.content.encode()).hexdigest(),
                   identity=sketch.identity, capabilities=sketch.capabilities, baud_rate=sketch.baud_rate,
                   warnings=sketch.warnings)
     stamp.save(stamp_file)
     return stamp.result(path, written)
+
+
+_HELD: list[int] = []  # lock descriptors, open until the build's process ends
+
+
+def lock_env_build(build_dir: Path, env_name: str) -> Path:
+    """Let one build of an env run at a time, for the rest of this process.
+
+    Two `pio run -e ENV` at once would share src/<env>/<env>.ino.cpp, which each removes at exit
+    while the other may still compile it. The flock is taken before generation and released by
+    the system when the build's process exits, after its exit handlers removed the .ino.cpp.
+    """
+    path = build_dir / "firmware-generator.lock"
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise FirmwareError(f"{path}: cannot create the build lock: {exc.strerror}",
+                            f"check the permissions of {build_dir}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"firmware: waiting for the other build of [env:{env_name}] to finish (a build, upload, "
+              f"monitor or simulate of this env; lock {path})", flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _HELD.append(fd)
+    return path

@@ -2,7 +2,9 @@
 every extra script uses (they hand over `ProjectConfig.items(env=NAME, as_dict=True)`)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+import configparser
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ class EnvOptions:
 
     name: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    sections: Mapping[str, str] = field(default_factory=dict)  # option -> the section that sets it
+    config_path: Path | None = None                              # platformio.ini, read raw for ${sysenv.X}
 
     @property
     def section(self) -> str:
@@ -49,3 +53,49 @@ class EnvOptions:
         project), then the shipped ones."""
         names = [n.strip() for n in self.text(USER_DEFINITIONS).replace(",", "\n").splitlines() if n.strip()]
         return (*(project_dir / name for name in names), DEFINITIONS)
+
+    def inherited(self) -> list[str]:
+        """The custom_firmware_* options set in a shared section ([env], an extended one), not
+        in this env's own: a default that other envs may use."""
+        return sorted(k for k, section in self.sections.items()
+                      if k.startswith(PREFIX) and section != f"env:{self.name}")
+
+    def env_vars(self) -> dict[str, list[str]]:
+        """The environment variables each custom_firmware_* option reads (${sysenv.NAME}), from
+        the raw text of platformio.ini; {} when it cannot be read."""
+        if self.config_path is None:
+            return {}
+        parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"),
+                                           strict=False)
+        try:
+            parser.read(self.config_path, encoding="utf-8")
+        except (OSError, configparser.Error, UnicodeDecodeError):
+            return {}
+        out: dict[str, list[str]] = {}
+        for option, section in self.sections.items():
+            if option.startswith(PREFIX) and parser.has_option(section, option):
+                names = SYSENV.findall(parser.get(section, option))
+                if names:
+                    out[option] = names
+        return out
+
+
+SYSENV = re.compile(r"\$\{sysenv\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def option_sections(walk: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """option -> the section that sets it, from PlatformIO's walk_options() (own section first,
+    then extended ones, then [env]): the first one wins, as in PlatformIO."""
+    out: dict[str, str] = {}
+    for section, option in walk:
+        out.setdefault(option, section)
+    return out
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The env's real hardware as PlatformIO knows it, to check the selection against."""
+
+    board: str           # the env's `board`
+    mcu: str = ""        # its build.mcu
+    platform: str = ""   # $PIOPLATFORM

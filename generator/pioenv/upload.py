@@ -28,7 +28,8 @@ def klipper_image(option: str, project_dir: Path) -> Path:
     if not option.strip():
         raise FirmwareError(
             "custom_klipper_image is not set",
-            "add `custom_klipper_image = /home/pi/klipper/out/klipper.bin` to this environment",
+            "add `custom_klipper_image = PATH` (a raw .bin built for the chip; mainline Klipper has no "
+            "CH32V target, see the README for the BMCU-C port) to this environment",
         )
     return project_dir / Path(option.strip()).expanduser()
 
@@ -45,6 +46,9 @@ def flash_request(options: EnvOptions, project_dir: Path, firmware: Path, upload
         baud=upload_speed or None,
         service=options.text("custom_klipper_service") or None,
         moonraker_url=options.text("custom_moonraker_url", DEFAULT_URL),
+        moonraker_socket=Path(options.text("custom_moonraker_socket")) if options.text("custom_moonraker_socket")
+        else None,
+        moonraker_api_key=options.text("custom_moonraker_api_key") or None,
         wchisp_path=options.text("custom_wchisp_path") or None,
         dtr_rts=options.flag("custom_wchisp_dtr_rts"),
     )

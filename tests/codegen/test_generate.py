@@ -170,7 +170,7 @@ def test_ids_in_any_case_give_the_same_sketch() -> None:
 
 def test_custom_firmware_board_accepts_a_platformio_board_id() -> None:
     """custom_firmware_board may name a PlatformIO board id, whatever its case."""
-    sketch = generate(Selection.from_platformio("ch", "uno", {
+    sketch = generate(Selection.from_platformio("ch", "ch32v203c8t6_evt_r0", {
         "custom_firmware_transport": "serial_standard", "custom_firmware_board": "genericCH32V203C8T6"}), "ch")
     assert sketch.board == "bmcu_c"
 
@@ -244,7 +244,7 @@ def reserved_in_sketch(content: str) -> set[int]:
 @pytest.mark.parametrize(("name", "reserved"), [
     ("uno_serial", {0, 1}),
     ("mega_serial_all", {0, 1}),
-    ("bmcu_c_serial", {9, 10, 11, 12, 13, 14}),
+    ("bmcu_c_serial", {9, 10, 12, 13, 14, 15, 19, 20, 21, 22, 23, 24, 25}),
     ("d1_mini_wifi_tcp", {0, 1, 2, 3, 15}),  # wifi_tcp logs on Serial: its RX/TX stay reserved
 ])
 def test_reserved_pins_include_the_serial_transport(sketches: dict[str, Sketch], name: str,
@@ -408,7 +408,7 @@ def test_unused_setting_is_a_warning() -> None:
     sketch = generate(Selection.from_platformio("u", "uno", {
         "custom_firmware_transport": "serial_standard", "custom_firmware_wifi_ssid": "x"}), "u")
     assert sketch.warnings == ["custom_firmware_wifi_ssid in [env:u] is not used by this selection "
-                               "(settings: BAUD_RATE)"]
+                               "(settings: BAUD_RATE, RS485_DE_PIN, SERIAL_PORT)"]
 
 
 def test_device_naming_a_missing_command_is_reported(definitions_copy: Path) -> None:

@@ -2,10 +2,11 @@
 
 Their real toolchains and cores cannot be installed on the build machine, so these sketches
 were only compared with golden files. Here each one is generated with every command its
-architecture supports and handed to `g++ -fsyntax-only` as C++, with tests/arduino_api/<arch>/
+architecture supports and compiled by the host g++ as C++ (to an object), with tests/codegen/arduino_api/<arch>/
 first on the include path. Those stub headers declare the real cores' API with the real
 signatures (see their README.md files), nothing more: a sketch that calls a function the core
-lacks, or passes a wrong type, fails here. The last tests prove that.
+lacks, or passes a wrong type, fails here. The tests after them prove that. Last, AVR
+sketches get the same warning check with avr-g++ against Debian's Arduino AVR core.
 
 What this does not prove: that the code links or runs, that the stubs' values (pin numbers,
 enum values) are right, or anything about `int`/`long` widths (the host is LP64, both targets
@@ -29,8 +30,9 @@ from testsupport import helpers
 STUBS = Path(__file__).parent / "arduino_api"
 GOLDEN = Path(__file__).parent / "golden"
 SYSTEM = ("INFO", "PING", "RESET")
-# Every warning is an error: the generated code is small and must build warning-free.
-GXX_FLAGS = ("-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror",
+# Every warning is an error: the generated code is small and must build warning-free. Compiled
+# to an object (thrown away), not -fsyntax-only, which never reports unused static functions.
+GXX_FLAGS = ("-std=gnu++17", "-c", "-o", "/dev/null", "-Wall", "-Wextra", "-Werror",
              "-fno-diagnostics-color", "-fmax-errors=20")
 # Settings that stress the C string literal encoder (quotes, backslash, trigraph, non-ASCII).
 SSID = 'Caf\u00e9 "Home" \\ ??= \u2615'
@@ -62,7 +64,20 @@ CASES: dict[str, Case] = {
         settings={"BAUD_RATE": "9600"})),
     "bmcu_c_serial": Case("ch32v", Selection(
         board="bmcu_c", transport="serial_standard", commands=all_commands("ch32v"))),
+    "bmcu_c_usart3_rs485": Case("ch32v", Selection(
+        board="bmcu_c", transport="serial_standard", commands=all_commands("ch32v"),
+        settings={"SERIAL_PORT": "USART3", "RS485_DE_PIN": "12", "BAUD_RATE": "2000000"})),
+    "d1_mini_serial_rs485": Case("esp8266", Selection(
+        board="wemos_d1_mini", transport="serial_standard", commands=all_commands("esp8266"),
+        settings={"RS485_DE_PIN": "5"})),
 }
+# The bmcu_c and nano envs' selection: no command replies with a string, so fw_reply_str must
+# not be emitted (-Wunused-function); compiled like the cases above.
+SMALL = {"bmcu_c_env": ("ch32v", Selection(board="bmcu_c", transport="serial_standard",
+                                           commands=("gpio_write", "gpio_read", "analog_read"))),
+         "d1_mini_one_command": ("esp8266", Selection(board="wemos_d1_mini", transport="wifi_tcp",
+                                                      commands=("gpio_write",),
+                                                      settings={"WIFI_SSID": "n", "WIFI_PASSWORD": ""}))}
 
 
 def gxx() -> str:
@@ -73,7 +88,7 @@ def gxx() -> str:
 
 
 def compile_sketch(arch: str, sketch: Path) -> subprocess.CompletedProcess[str]:
-    """`g++ -fsyntax-only` of a .ino as C++ against the `arch` stub core; never raises."""
+    """The host g++ compiling a .ino as C++ against the `arch` stub core; never raises."""
     stub = STUBS / arch
     assert (stub / "Arduino.h").is_file(), f"no stub core at {stub}"
     env = {**os.environ, "LC_ALL": "C"}  # English diagnostics, matched below
@@ -125,6 +140,16 @@ def test_sketch_compiles_against_its_core(sketches: dict[str, Sketch], name: str
     result = compile_sketch(CASES[name].arch, path)
     assert result.returncode == 0, f"{name} does not compile:\n{result.stderr}"
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_small_selection_compiles_without_unused_helpers(name: str, tmp_path: Path) -> None:
+    """Helpers the selection does not call are left out, so -Wall -Wextra -Werror passes."""
+    arch, selection = SMALL[name]
+    sketch = generate(selection, name)
+    assert "fw_reply_str" not in sketch.content
+    result = compile_sketch(arch, write_sketch(tmp_path, name, sketch.content))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 @pytest.mark.parametrize(("golden", "arch"), [("d1_mini_wifi_tcp", "esp8266"),
@@ -196,11 +221,12 @@ def test_compiler_rejects_what_the_core_lacks(sketches: dict[str, Sketch], tmp_p
     assert message in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("name", ["d1_mini_serial", "bmcu_c_serial"])
-def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, name: str) -> None:
-    """A misspelt core function in a command's source file (dht_read_generic.cpp, used by
-    both architectures) still generates, and g++ names it."""
-    source = definitions_copy / "commands" / "src" / "dht_read_generic.cpp"
+@pytest.mark.parametrize(("name", "file"), [("d1_mini_serial", "dht_read_generic.cpp"),
+                                            ("bmcu_c_serial", "dht_read_ch32v.cpp")])
+def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, name: str, file: str) -> None:
+    """A misspelt core function in a command's source file (the DHT pulse timing of the
+    architecture) still generates, and g++ names it."""
+    source = definitions_copy / "commands" / "src" / file
     text = source.read_text(encoding="utf-8")
     assert "digitalRead(dht_pin)" in text
     source.write_text(text.replace("digitalRead(dht_pin)", "digitalReed(dht_pin)"), encoding="utf-8")
@@ -214,3 +240,37 @@ def test_typo_in_command_code_is_caught(definitions_copy: Path, tmp_path: Path, 
     result = compile_sketch(case.arch, write_sketch(tmp_path, name, sketch.content))
     assert result.returncode != 0, "g++ accepted digitalReed"
     assert "'digitalReed' was not declared in this scope" in result.stderr, result.stderr
+
+
+# ---- AVR: the same warning check with the real compiler and core (Debian's avr-gcc, Arduino AVR core)
+
+AVR_CORE = Path("/usr/share/arduino/hardware/arduino/avr")
+AVR_CASES = {
+    "uno_all_rs485": ("atmega328p", "standard", Selection(
+        board="uno", transport="serial_standard", commands=all_commands("avr"), settings={"RS485_DE_PIN": "2"})),
+    "nano_env": ("atmega328p", "eightanaloginputs", Selection(
+        board="nanoatmega328", transport="serial_standard", commands=("gpio_read", "analog_read"),
+        devices=("relay_module", "led_dimmer"))),
+    "mega_serial1": ("atmega2560", "mega", Selection(
+        board="megaatmega2560", transport="serial_standard", commands=all_commands("avr"),
+        settings={"SERIAL_PORT": "Serial1"})),
+}
+
+
+@pytest.mark.parametrize("name", AVR_CASES)
+def test_avr_sketch_has_no_warning(name: str, tmp_path: Path) -> None:
+    """avr-g++ -Wall -Wextra against the AVR core: no diagnostic in the sketch's own lines."""
+    compiler = shutil.which("avr-g++")
+    assert compiler and (AVR_CORE / "cores" / "arduino" / "Arduino.h").is_file(), "gcc-avr/arduino-core-avr missing"
+    mcu, variant, selection = AVR_CASES[name]
+    ino = write_sketch(tmp_path, name, generate(selection, name).content)
+    unit = tmp_path / f"{name}.cpp"
+    unit.write_text(f'#include <Arduino.h>\n#line 1 "{ino}"\n' + ino.read_text(encoding="utf-8"), encoding="utf-8")
+    result = subprocess.run([compiler, f"-mmcu={mcu}", "-DF_CPU=16000000L", "-DARDUINO=10808", "-DARDUINO_ARCH_AVR",
+                             "-DDECIMAL_DIG=__DECIMAL_DIG__", "-Os", "-std=gnu++11", "-fno-exceptions", "-Wall",
+                             "-Wextra", "-I", str(AVR_CORE / "cores" / "arduino"),
+                             "-I", str(AVR_CORE / "variants" / variant), "-c", str(unit), "-o", str(tmp_path / "o.o")],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C"}, check=False)
+    assert result.returncode == 0, result.stderr
+    own = [line for line in result.stderr.splitlines() if line.startswith(f"{ino}:")]
+    assert own == [], "\n".join(own)

@@ -33,8 +33,14 @@ def test_arguments_and_defaults() -> None:
     assert (args.device, args.baud, args.service, args.moonraker, args.wchisp) == (
         "/dev/ttyUSB0", "1m", "klipper-1", "http://pi:7125", "/opt/wchisp")
     assert args.dtr_rts and args.dry_run and args.force
-    with pytest.raises(SystemExit):
-        parse("--device", "/dev/ttyUSB0")  # --firmware is required
+    args = parse("--restore", "--moonraker-socket", "/run/m.sock", "--moonraker-api-key", "k")
+    assert (args.restore, args.firmware, args.moonraker_socket, args.moonraker_api_key) == (
+        True, None, Path("/run/m.sock"), "k")
+
+
+def test_firmware_is_needed_unless_restoring(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(parse("--device", "/dev/ttyUSB0")) == 1
+    assert capsys.readouterr().err.startswith("error: flash needs --firmware PATH (or --restore)")
 
 
 def test_run_dry_run_prints_the_plan_and_exits_0(
@@ -43,7 +49,7 @@ def test_run_dry_run_prints_the_plan_and_exits_0(
 ) -> None:
     fake_system.add_unit("klipper.service", port=board.path)
     status = cli.run(parse("--firmware", str(image), "--device", board.path, "--moonraker", no_moonraker, "--dry-run",
-                           "--project-dir", str(tmp_path)))
+                           "--force", "--project-dir", str(tmp_path)))
     out = capsys.readouterr().out
     assert status == 0
     assert "flash: dry run: would stop klipper.service with systemctl" in out
@@ -84,14 +90,19 @@ def test_klipper_image_is_relative_to_the_project(tmp_path: Path) -> None:
 
 def test_flash_request_from_options(tmp_path: Path) -> None:
     options = {"custom_klipper_service": "klipper-2", "custom_moonraker_url": "http://pi:7125",
+               "custom_moonraker_socket": "~/printer_2_data/comms/moonraker.sock", "custom_moonraker_api_key": "k",
                "custom_wchisp_path": "~/.cargo/bin/wchisp", "custom_wchisp_dtr_rts": "Yes", "board": "bmcu_c"}
     request = pio_options.flash_request(EnvOptions("bmcu_c", options), tmp_path,
                                         tmp_path / "f.bin", "/dev/ttyUSB0", "1000000")
     assert (request.device, request.baud, request.service, request.moonraker_url, request.wchisp_path,
             request.dtr_rts) == ("/dev/ttyUSB0", "1000000", "klipper-2", "http://pi:7125", "~/.cargo/bin/wchisp", True)
+    assert (request.moonraker_socket, request.moonraker_api_key) == (
+        Path("~/printer_2_data/comms/moonraker.sock"), "k")
+    assert "'k'" not in repr(request)  # the key never shows in a repr
     bare = pio_options.flash_request(EnvOptions("bmcu_c"), tmp_path, tmp_path / "f.bin", "", "")
     assert (bare.device, bare.baud, bare.service, bare.moonraker_url, bare.wchisp_path, bare.dtr_rts) == (
         None, None, None, DEFAULT_URL, None, False)
+    assert (bare.moonraker_socket, bare.moonraker_api_key) == (None, None)
     with pytest.raises(FirmwareError, match="custom_wchisp_dtr_rts = 'maybe' .*must be true or false"):
         pio_options.flash_request(EnvOptions("bmcu_c", {"custom_wchisp_dtr_rts": "maybe"}),
                                   tmp_path, tmp_path / "f.bin", "", "")

@@ -2,7 +2,12 @@
 If they were lenient, the flow's tests could pass with a command line the real wchisp rejects."""
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,7 +50,66 @@ def test_fake_wchisp_accepts_the_real_grammar(
     done = run("wchisp", "-s", "-p", board.path, "-b", baud, "flash", str(image), "-R")
     assert done.returncode == 0, done.stderr
     assert "Verify OK" in done.stdout and "Device reset" not in done.stdout
-    assert board.requests == [0xA1, 0xA7]  # it really spoke to the board
+    chunks = -(-image.stat().st_size // 56) + 1  # 56-byte chunks and the empty last one
+    set_baud = [] if baud == "115200" else [0xC5]
+    assert board.requests == [*set_baud, 0xA1, 0xA1, 0xA7, 0xA4, 0xA3, *[0xA5] * chunks, 0xA3, *[0xA6] * chunks]
+    assert board.flash[:image.stat().st_size] == image.read_bytes()  # it really wrote the image
+    if set_baud:
+        assert f"Switching baudrate to: {1000000 if '1' in baud else 2000000} baud" in done.stdout
+
+
+def test_fake_wchisp_prints_what_wchisp_prints(fake_system: FakeSystem, board: FakeBoard, image: Path) -> None:
+    done = run("wchisp", "-s", "-p", board.path, "flash", str(image))
+    messages = [line.split(" ", 2)[2] for line in done.stdout.splitlines()]
+    size = image.stat().st_size
+    assert messages == [
+        f'Opening serial port: "{board.path}" @ 115200 baud',
+        "Chip: CH32V203C8T6[0x3119] (Code Flash: 64KiB)",
+        "Chip UID: CD-AB-90-D7-E1-BD-3E-41",
+        "BTVER(bootloader ver): 02.70",
+        "Code Flash protected: false",
+        "Current config registers: a55a3fc000ff00ffffffffff",
+        f"Read {image} as Binary format",
+        f"Firmware size: {size}",
+        "Erasing...",
+        f"Erased {size // 1024 + 1} code flash sectors",
+        "Erase done",
+        "Writing to code flash...",
+        f"Code flash {size} bytes written",
+        "Verifying...",
+        "Verify OK",
+        "Now reset device and skip any communication errors",
+        "Device reset",
+    ]
+    assert board.requests[-1] == 0xA2  # ISP_END
+
+
+@pytest.mark.parametrize(
+    ("setup", "said"),
+    [
+        ({"uid": bytes(7) + b"\x01"}, "Error: Chip UID checksum failed!"),
+        ({"protected": True}, "Error: Verify failed, mismatch"),
+        ({"stall_at": 0xA5}, "Error: Operation timed out"),
+        ({"mode": "app"}, "Error: Response has invalid serial header [7e, 10]"),
+    ],
+)
+def test_fake_wchisp_fails_as_wchisp_does(
+    fake_system: FakeSystem, board: FakeBoard, image: Path, setup: dict, said: str
+) -> None:
+    vars(board).update(setup)
+    done = run("wchisp", "-s", "-p", board.path, "flash", str(image))
+    assert (done.returncode, done.stderr.strip()) == (1, said)
+    assert ("Code Flash protected: true" in done.stdout) == bool(setup.get("protected"))
+    assert ("Chip: CH32V203C8T6" in done.stdout) == ("stall_at" in setup or "protected" in setup)
+
+
+def test_fake_wchisp_falls_back_when_the_chip_refuses_the_baud(
+    fake_system: FakeSystem, board: FakeBoard, image: Path
+) -> None:
+    board.custom_baud = False
+    done = run("wchisp", "-s", "-p", board.path, "-b", "2m", "flash", str(image))
+    assert done.returncode == 0
+    assert "Custom baudrate not supported by the current chip. Using 115200" in done.stdout
 
 
 def test_fake_wchisp_usb_mode_finds_no_device(fake_system: FakeSystem, image: Path) -> None:
@@ -56,12 +120,26 @@ def test_fake_wchisp_usb_mode_finds_no_device(fake_system: FakeSystem, image: Pa
     )
 
 
-def test_fake_wchisp_refuses_a_port_another_process_holds(
-    fake_system: FakeSystem, board: FakeBoard, image: Path, holder
+@pytest.mark.parametrize(
+    ("serialport", "holder_options", "said"),
+    [
+        ("4.5.0", ["--tiocexcl"], "Error: Device or resource busy"),
+        ("4.7.3", ["--tiocexcl"], "Error: Device or resource busy"),
+        ("4.9.0", ["--flock"], "Error: Unable to acquire exclusive lock on serial port"),
+        ("4.5.0", ["--flock"], None),  # before 4.8 nothing notices Klipper's flock: both use the port
+    ],
+)
+def test_fake_wchisp_opens_ports_as_its_serialport_does(
+    fake_system: FakeSystem, board: FakeBoard, image: Path, holder, serialport: str, holder_options: list[str],
+    said: str | None,
 ) -> None:
-    holder(board.path)
+    fake_system.configure(wchisp={"serialport": serialport})
+    holder(board.path, *holder_options)
     done = run("wchisp", "-s", "-p", board.path, "flash", str(image))
-    assert (done.returncode, done.stderr.strip()) == (1, "Error: Device or resource busy")
+    if said is None:
+        assert done.returncode == 0 and "Verify OK" in done.stdout
+        return
+    assert (done.returncode, done.stderr.strip()) == (1, said)
     assert board.requests == []
 
 
@@ -122,3 +200,50 @@ def test_fake_sudo_without_rights_fails_at_once_with_the_real_message(fake_syste
     assert run("sudo", "-n", "systemctl", "stop", "klipper.service").returncode == 0
     assert fake_system.unit("klipper.service")["state"] == "inactive"
     assert run("sudo", "-k", "true").returncode == 1
+
+
+def test_fake_systemctl_slow_stop_goes_on_when_systemctl_is_killed(fake_system: FakeSystem) -> None:
+    fake_system.add_unit("klipper.service", stop_delay=1.0)
+    process = subprocess.Popen(["systemctl", "stop", "klipper.service"])
+    while fake_system.unit("klipper.service")["state"] != "deactivating":
+        time.sleep(0.02)
+    process.kill()  # as Moonraker's 2 s timeout does
+    process.wait()
+    assert run("systemctl", "is-active", "klipper.service").stdout == "deactivating\n"
+    deadline = time.monotonic() + 5
+    while fake_system.unit("klipper.service")["state"] != "inactive" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_system.unit("klipper.service")["state"] == "inactive"  # systemd's job finished it
+
+
+def rpc(path: Path, message: dict) -> dict:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(path))
+        sock.sendall(json.dumps(message).encode() + b"\x03")
+        data = b""
+        while not data.endswith(b"\x03"):
+            data += sock.recv(4096)
+    return json.loads(data[:-1])
+
+
+def test_fake_moonraker_socket_speaks_json_rpc_with_etx(fake_system: FakeSystem, moonraker) -> None:
+    fake_system.add_unit("klipper.service")
+    fake_system.configure(moonraker={"trusted": False, "api_key": "secret"})  # the socket needs no key
+    info = rpc(moonraker.socket_path, {"jsonrpc": "2.0", "method": "machine.system_info", "id": 7})
+    assert info["id"] == 7 and info["result"]["system_info"]["instance_ids"]["klipper"] == "klipper"
+    missing = rpc(moonraker.socket_path, {"jsonrpc": "2.0", "method": "no.such", "id": 8})
+    assert missing == {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 8}
+    bad = rpc(moonraker.socket_path, {"jsonrpc": "1.0", "method": "machine.system_info", "id": 9})
+    assert bad["error"]["code"] == -32600
+
+
+def test_fake_moonraker_http_needs_the_key_in_its_header(fake_system: FakeSystem, moonraker) -> None:
+    fake_system.configure(moonraker={"trusted": False, "api_key": "secret"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(moonraker.url + "/machine/system_info?api_key=secret")  # no query parameter
+    body = json.load(refused.value)
+    assert refused.value.code == 401 and body["error"]["code"] == 401 and body["error"]["message"] == "Unauthorized"
+    assert "traceback" in body["error"]
+    keyed = urllib.request.Request(moonraker.url + "/machine/system_info", headers={"X-Api-Key": "secret"})
+    with urllib.request.urlopen(keyed) as answer:
+        assert "system_info" in json.load(answer)["result"]

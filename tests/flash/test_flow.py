@@ -2,14 +2,13 @@
 refusals that leave everything as it was."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from generator.errors import FirmwareError
-from generator.flash import flow, klipper, lock
+from generator.flash import klipper, lock
 from generator.flash.wchisp import tool as wchisp
 from generator.host import ports
 from testsupport.fakes.board import FakeBoard
@@ -18,30 +17,11 @@ from testsupport.fakes.fixtures import FakeSystem
 from testsupport.fakes.moonraker import FakeMoonraker
 
 
-class Run:
-    """One flash: its request, the status lines it said and what wchisp printed."""
-
-    def __init__(self, request: flow.FlashRequest) -> None:
-        self.request = request
-        self.said: list[str] = []
-        self.out = io.StringIO()
-
-    def __call__(self) -> None:
-        flow.flash(self.request, self.said.append, self.out)
-
-
-@pytest.fixture
-def flash(tmp_path: Path, image: Path, board: FakeBoard, no_moonraker: str):
-    def make(**options: object) -> Run:
-        values = {"firmware": image, "project_dir": tmp_path / "project", "device": board.path,
-                  "moonraker_url": no_moonraker, **options}
-        return Run(flow.FlashRequest(**values))
-    return make
-
-
 def actions(system: FakeSystem) -> list[str]:
-    """The steps that change something, without the queries."""
-    return [s for s in system.steps() if "is-active" not in s and "list-units" not in s]
+    """The steps that change something, without the queries and what Moonraker ran for us."""
+    return [s for s in system.steps()
+            if "is-active" not in s and "list-units" not in s and not s.endswith("(moonraker)")
+            and not s.startswith("systemd:")]
 
 
 def test_flash_through_moonraker_in_order(
@@ -70,7 +50,10 @@ def test_flash_with_sudo_when_moonraker_does_not_answer(
 ) -> None:
     fake_system.configure(root=False)
     fake_system.add_unit("klipper.service", port=board.path)
-    flash()()
+    run = flash(force=True)  # without Moonraker the print state cannot be read
+    run()
+    assert any("--force: flashing although the print state of klipper.service cannot be read" in line
+               for line in run.said)
     assert [s for s in actions(fake_system) if not s.startswith("wchisp")] == [
         "sudo -n systemctl stop klipper.service [nopasswd]",
         "systemctl stop klipper.service [root]",
@@ -82,7 +65,8 @@ def test_flash_with_sudo_when_moonraker_does_not_answer(
 
 @pytest.mark.parametrize(
     ("board_state", "meaning"),
-    [({"mode": "silent"}, "not in bootloader mode"), ({"protected": True}, "read-protected")],
+    [({"mode": "silent"}, "not in bootloader mode"), ({"protected": True}, "read-protected"),
+     ({"stall_at": 0xA5}, "link failed in the middle of the flash")],
 )
 def test_klipper_is_back_after_wchisp_fails(
     fake_system: FakeSystem, moonraker: FakeMoonraker, board: FakeBoard, flash, board_state: dict, meaning: str
@@ -108,7 +92,7 @@ def test_klipper_is_back_after_an_exception(
 
     monkeypatch.setattr(wchisp, "run", broken)
     with pytest.raises(RuntimeError, match="a bug"):
-        flash()()
+        flash(force=True)()
     assert actions(fake_system) == ["systemctl stop klipper.service [root]", "systemctl start klipper.service [root]"]
     assert fake_system.unit("klipper.service")["state"] == "active"
 
@@ -123,7 +107,7 @@ def test_klipper_is_back_after_ctrl_c_in_process(
 
     monkeypatch.setattr(wchisp, "run", interrupted)
     with pytest.raises(FirmwareError, match="interrupted by Ctrl-C"):
-        flash()()
+        flash(force=True)()
     assert fake_system.unit("klipper.service")["state"] == "active"
 
 
@@ -219,19 +203,18 @@ def test_each_preflight_failure_leaves_klipper_untouched(
     assert fake_system.unit("klipper.service") == before  # same state, same process
 
 
-@pytest.mark.parametrize("how", ["sudo needs a password", "Moonraker refuses"])
+@pytest.mark.parametrize("how", ["sudo needs a password", "Moonraker's sudo and ours need a password"])
 def test_a_failed_stop_is_an_error_and_nothing_is_flashed(
     fake_system: FakeSystem, moonraker: FakeMoonraker, board: FakeBoard, flash, how: str, no_moonraker: str
 ) -> None:
     fake_system.add_unit("klipper.service", port=board.path)
-    if how == "sudo needs a password":
-        fake_system.configure(root=False, sudo="password")
-        url = no_moonraker
-    else:
-        fake_system.configure(moonraker={"refuse": {"stop": "Permission denied by polkit"}})
-        url = moonraker.url
-    with pytest.raises(FirmwareError, match="stop klipper.service"):
-        flash(moonraker_url=url)()
+    fake_system.configure(root=False, sudo="password")
+    url = no_moonraker if how == "sudo needs a password" else moonraker.url
+    with pytest.raises(FirmwareError, match="stop klipper.service") as failed:
+        flash(moonraker_url=url, force=True)()
+    if url == moonraker.url:
+        assert "Error running shell command: 'sudo systemctl stop klipper'" in failed.value.message
+        assert "sudo_password" in failed.value.hint
     assert not any(s.startswith("wchisp") for s in actions(fake_system))
     assert fake_system.unit("klipper.service")["state"] == "active"
 
@@ -273,7 +256,7 @@ def test_a_flash_already_running_on_the_port_is_refused(fake_system: FakeSystem,
     fake_system.add_unit("klipper.service", port=board.path)
     with lock.port_lock(board.path, "the first flash"):
         with pytest.raises(FirmwareError, match="Another flash is already running"):
-            flash()()
+            flash(force=True)()
     assert actions(fake_system) == []
 
 
@@ -283,17 +266,18 @@ def test_a_failed_restart_is_reported(
     monkeypatch.setattr(klipper, "STATE_TIMEOUT", 0.3)
     fake_system.add_unit("klipper.service", port=board.path)
     fake_system.update_unit("klipper.service", start_fails=True)
-    run = flash()
+    run = flash(force=True)
     with pytest.raises(FirmwareError, match="^Firmware flashed, but klipper.service could not be restarted") as failed:
         run()
-    assert failed.value.hint == "start it yourself: sudo systemctl start klipper.service"
+    assert failed.value.hint == ("start it yourself (sudo systemctl start klipper.service) or run "
+                                 "`python -m generator flash --restore`")
     assert any(line.startswith("could NOT restart klipper.service") for line in run.said)
 
 
 def test_only_the_named_unit_is_stopped(fake_system: FakeSystem, board: FakeBoard, flash) -> None:
     fake_system.add_unit("klipper-1.service")
     fake_system.add_unit("klipper-2.service", port=board.path)
-    flash(service="klipper-2")()
+    flash(service="klipper-2", force=True)()
     assert [s for s in actions(fake_system) if not s.startswith("wchisp")] == [
         "systemctl stop klipper-2.service [root]", "systemctl start klipper-2.service [root]",
     ]
@@ -303,5 +287,5 @@ def test_only_the_named_unit_is_stopped(fake_system: FakeSystem, board: FakeBoar
 def test_a_failed_dtr_rts_pulse_still_restarts_klipper(fake_system: FakeSystem, board: FakeBoard, flash) -> None:
     fake_system.add_unit("klipper.service", port=board.path)
     with pytest.raises(FirmwareError, match="Cannot drive DTR/RTS"):
-        flash(dtr_rts=True)()  # a pty has no modem lines
+        flash(dtr_rts=True, force=True)()  # a pty has no modem lines
     assert actions(fake_system) == ["systemctl stop klipper.service [root]", "systemctl start klipper.service [root]"]

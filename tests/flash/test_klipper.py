@@ -1,6 +1,8 @@
 """Klipper's unit: found, stopped and started through Moonraker or systemctl, and port holders."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from generator.errors import FirmwareError
@@ -42,6 +44,7 @@ def test_moonraker_names_its_own_unit(fake_system: FakeSystem, moonraker: FakeMo
     fake_system.add_unit("klipper-2.service")
     fake_system.configure(moonraker={"instance": "klipper-2", "available": ["klipper-2"]})
     client = Moonraker(moonraker.url)
+    client.print_state()  # Klippy has connected: Moonraker knows its unit
     service = klipper.find_service(None, client, client.system_info())
     assert (service.unit, service.moonraker) == ("klipper-2.service", client)
     named = klipper.find_service("klipper-1", client, client.system_info())
@@ -60,9 +63,9 @@ def test_stop_and_start_with_systemctl(fake_system: FakeSystem, board: FakeBoard
     service = klipper.KlipperService("klipper.service")
     assert service.via == ("with systemctl" if root else "with sudo -n systemctl")
     assert holders.port_holders(board.path)
-    service.stop()
+    service.stop(print)
     assert not service.running() and holders.port_holders(board.path) == []
-    service.start()
+    service.start(print)
     assert service.running()
     changes = [s for s in fake_system.steps() if " stop " in s or " start " in s]
     if root:
@@ -78,7 +81,7 @@ def test_a_stop_sudo_refuses_is_an_error(fake_system: FakeSystem) -> None:
     fake_system.configure(root=False, sudo="password")
     fake_system.add_unit("klipper.service")
     with pytest.raises(FirmwareError) as failed:
-        klipper.KlipperService("klipper.service").stop()
+        klipper.KlipperService("klipper.service").stop(print)
     assert failed.value.message == (
         "Could not stop klipper.service with sudo -n systemctl: sudo: a password is required"
     )
@@ -86,14 +89,17 @@ def test_a_stop_sudo_refuses_is_an_error(fake_system: FakeSystem) -> None:
     assert fake_system.unit("klipper.service")["state"] == "active"
 
 
-def test_moonraker_saying_ok_while_klipper_runs_on_is_an_error(
-    fake_system: FakeSystem, moonraker: FakeMoonraker, monkeypatch: pytest.MonkeyPatch
+def test_the_state_comes_from_systemd_not_moonrakers_cache(
+    fake_system: FakeSystem, moonraker: FakeMoonraker
 ) -> None:
-    monkeypatch.setattr(klipper, "STATE_TIMEOUT", 0.3)
     fake_system.add_unit("klipper.service")
-    fake_system.configure(moonraker={"ignore_stop": True})
-    with pytest.raises(FirmwareError, match="still running after being stopped through Moonraker"):
-        klipper.KlipperService("klipper.service", Moonraker(moonraker.url)).stop()
+    client = Moonraker(moonraker.url)
+    client.system_info()
+    time.sleep(0.1)
+    fake_system.update_unit("klipper.service", state="inactive")  # stopped behind Moonraker's back
+    cached = client.system_info()["service_state"]["klipper"]["active_state"]
+    assert cached == "active"  # refreshed every 2 s only
+    assert klipper.KlipperService("klipper.service", client).state() == "inactive"
 
 
 def test_start_falls_back_to_systemctl_when_moonraker_is_gone(
@@ -101,7 +107,9 @@ def test_start_falls_back_to_systemctl_when_moonraker_is_gone(
 ) -> None:
     fake_system.add_unit("klipper.service", state="inactive")
     service = klipper.KlipperService("klipper.service", Moonraker(no_moonraker))
-    service.start()
+    said: list[str] = []
+    service.start(said.append)
+    assert said[0].startswith(f"Moonraker could not start klipper.service ({no_moonraker} does not answer")
     assert service.running() and "systemctl start klipper.service [root]" in fake_system.steps()
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 
 import pytest
 
-from generator.flash.moonraker import Moonraker, MoonrakerError, MoonrakerUnavailable
+from generator.errors import FirmwareError
+from generator.flash.moonraker import Moonraker, MoonrakerError, MoonrakerUnavailable, check_url
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
 from testsupport.fakes.moonraker import FakeMoonraker
@@ -16,6 +18,7 @@ def test_system_info_and_print_state(fake_system: FakeSystem, moonraker: FakeMoo
     fake_system.add_unit("klipper-1.service")
     fake_system.configure(moonraker={"instance": "klipper-1", "available": ["klipper-1"], "print_state": "paused"})
     client = Moonraker(moonraker.url)
+    assert client.print_state() == "paused"
     info = client.system_info()
     assert info["instance_ids"]["klipper"] == "klipper-1"
     assert info["service_state"]["klipper-1"]["active_state"] == "active"
@@ -29,7 +32,12 @@ def test_stop_and_start_change_the_unit(fake_system: FakeSystem, moonraker: Fake
     assert fake_system.unit("klipper.service")["state"] == "inactive"
     client.start_service("klipper")
     assert fake_system.unit("klipper.service")["state"] == "active"
-    assert fake_system.steps() == ["moonraker stop klipper", "moonraker start klipper"]
+    assert fake_system.steps() == [  # what systemd_cli runs
+        "moonraker stop klipper", "sudo systemctl stop klipper [nopasswd] (moonraker)",
+        "systemctl stop klipper [root] (moonraker)",
+        "moonraker start klipper", "sudo systemctl start klipper [nopasswd] (moonraker)",
+        "systemctl start klipper [root] (moonraker)",
+    ]
 
 
 def test_an_error_answer_is_an_error_not_silence(fake_system: FakeSystem, moonraker: FakeMoonraker) -> None:
@@ -41,8 +49,38 @@ def test_an_error_answer_is_an_error_not_silence(fake_system: FakeSystem, moonra
 
 def test_klippy_down_makes_print_state_an_error(fake_system: FakeSystem, moonraker: FakeMoonraker) -> None:
     fake_system.add_unit("klipper.service", state="inactive")
-    with pytest.raises(MoonrakerError, match="503 Klippy Disconnected"):
-        Moonraker(moonraker.url).print_state()
+    client = Moonraker(moonraker.url)
+    with pytest.raises(MoonrakerError, match="HTTP 404 Not Found") as never:  # Klippy never connected
+        client.print_state()
+    assert never.value.status == 404
+    fake_system.update_unit("klipper.service", state="active")
+    assert client.print_state() == "standby"
+    fake_system.update_unit("klipper.service", state="inactive")
+    with pytest.raises(MoonrakerError, match="HTTP 503 Klippy Host not connected"):
+        client.print_state()
+
+
+def test_the_socket_answers_without_a_key(fake_system: FakeSystem, moonraker: FakeMoonraker) -> None:
+    fake_system.add_unit("klipper.service")
+    fake_system.configure(moonraker={"trusted": False, "api_key": "secret"})
+    client = Moonraker(socket_path=moonraker.socket_path)
+    assert client.print_state() == "standby"
+    with pytest.raises(MoonrakerError, match="400 Service 'nosuch' not allowed"):
+        client.stop_service("nosuch")
+    client.stop_service("klipper")
+    assert fake_system.unit("klipper.service")["state"] == "inactive"
+    with pytest.raises(MoonrakerError) as refused:
+        Moonraker(moonraker.url).system_info()
+    assert refused.value.refused and refused.value.status == 401
+    assert Moonraker(moonraker.url, api_key="secret").system_info()["instance_ids"]["klipper"] == "klipper"
+    assert moonraker.requests[-1]["headers"]["X-Api-Key"] == "secret"
+
+
+@pytest.mark.parametrize("url", ["not a url", "http://[::1", "ftp://pi:7125", "http://:7125", "http://pi:port"])
+def test_a_malformed_url_is_a_clear_error(url: str) -> None:
+    with pytest.raises(FirmwareError, match=f"--moonraker {re.escape(repr(url))} is not a valid URL") as bad:
+        check_url(url, "--moonraker")
+    assert "http://HOST:PORT" in bad.value.hint
 
 
 def test_nothing_listening_is_unavailable(no_moonraker: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,35 +14,12 @@ import pytest
 from testsupport.fakes.board import FakeBoard
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
+from testsupport.fakes.flashproc import read_until, start_flash
 from testsupport.fakes.moonraker import FakeMoonraker
 
-FLASH = """
-import argparse, pathlib, sys
-sys.path.insert(0, {root!r})
-from generator.flash import cli
-parser = argparse.ArgumentParser()
-cli.add_arguments(parser)
-sys.exit(cli.run(parser.parse_args([*sys.argv[1:], "--project-dir", {project!r}])))
-"""
 
-
-def start_flash(project: Path, image: Path, board: FakeBoard, moonraker: FakeMoonraker) -> subprocess.Popen[str]:
-    code = FLASH.format(root=str(Path(__file__).parents[2]), project=str(project))
-    project.mkdir()  # its TMPDIR takes the port locks
-    return subprocess.Popen(
-        [sys.executable, "-c", code, "--firmware", str(image), "--device", board.path, "--moonraker", moonraker.url],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "TMPDIR": str(project)},
-    )
-
-
-def read_until(process: subprocess.Popen[str], text: str) -> None:
-    """Read the flash's output until a line holding `text`: it arrives while the flash runs."""
-    seen: list[str] = []
-    while not seen or text not in seen[-1]:
-        line = process.stdout.readline()
-        assert line, f"flash ended early: {seen} {process.stderr.read()}"
-        seen.append(line)
+def start(project: Path, image: Path, board: FakeBoard, moonraker: FakeMoonraker) -> subprocess.Popen[str]:
+    return start_flash(project, "--firmware", str(image), "--device", board.path, "--moonraker", moonraker.url)
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "Ctrl-C"])
@@ -52,7 +28,7 @@ def test_klipper_comes_back_when_the_flash_is_signalled(
 ) -> None:
     fake_system.add_unit("klipper.service", port=board.path)
     fake_system.configure(wchisp={"hang": True})
-    process = start_flash(tmp_path / "project", image, board, moonraker)
+    process = start(tmp_path / "project", image, board, moonraker)
     watchdog = threading.Timer(30, process.kill)
     watchdog.start()
     try:
@@ -83,7 +59,7 @@ def test_a_second_signal_does_not_cut_the_restart_short(
 ) -> None:
     fake_system.add_unit("klipper.service", port=board.path)
     fake_system.configure(wchisp={"hang": True}, moonraker={"action_delay": 0.5})
-    process = start_flash(tmp_path / "project", image, board, moonraker)
+    process = start(tmp_path / "project", image, board, moonraker)
     watchdog = threading.Timer(30, process.kill)
     watchdog.start()
     try:

@@ -108,18 +108,49 @@ def test_on_a_terminal_the_progress_bar_draws_and_the_log_keeps_final_lines(
     [
         ("Error: Operation timed out", "not in bootloader mode", "hold BOOT, tap RESET"),
         ("Error: Response has invalid serial header [7e, 10]", "not in bootloader mode", "--dtr-rts"),
+        ("Error: Response has incorrect checksum (12 != 34)", "not in bootloader mode", "--dtr-rts"),
+        ("Error: Response data length is zero", "not in bootloader mode", "--dtr-rts"),
         ("Error: Permission denied", "no permission to open /dev/ttyUSB0", "dialout"),
-        ("Error: Failed to open USB device on Linux due to no enough permission", "no permission", "udev rule"),
         ("Error: Device or resource busy", "/dev/ttyUSB0 is held by another program", "ModemManager"),
-        ("Error: Verify failed, mismatch", "read-protected", "wchisp -s -p /dev/ttyUSB0 config unprotect"),
-        ("Error: erase failed", "read-protected", "enter the bootloader again"),
+        ("Error: Unable to acquire exclusive lock on serial port", "/dev/ttyUSB0 is held by another program",
+         "ModemManager"),
+        ("Error: Verify failed, mismatch", "does not read back", "Code Flash protected"),
         ("Error: No such file or directory", "/dev/ttyUSB0 went away", "by-id"),
+        ("Error: Chip UID checksum failed!", "unique id reads back garbled", "115200"),
     ],
 )
 def test_known_errors_are_explained(said: str, meaning: str, hint: str, tmp_path: Path) -> None:
-    err = wchisp.explain(1, ["08:00:00 [INFO] Opening serial port", said], "/dev/ttyUSB0", tmp_path / "log")
+    err = wchisp.explain(1, ['08:00:00 [INFO] Opening serial port: "/dev/ttyUSB0" @ 115200 baud', said],
+                         "/dev/ttyUSB0", tmp_path / "log")
     assert err.message.startswith(f"wchisp failed ({said})")
     assert meaning in err.message and hint in err.hint
+
+
+CHIP = "08:00:01 [INFO] Chip: CH32V203C8T6[0x3119] (Code Flash: 64KiB)"
+
+
+@pytest.mark.parametrize("said", ["Error: Operation timed out", "Error: Response has incorrect checksum (12 != 34)",
+                                  "Error: isp_key checksum failed"])
+def test_a_failure_after_the_chip_answered_is_a_mid_flash_failure(said: str, tmp_path: Path) -> None:
+    lines = [CHIP, "08:00:01 [INFO] Code Flash protected: false", "08:00:02 [INFO] Erasing...", said]
+    err = wchisp.explain(1, lines, "/dev/ttyUSB0", tmp_path / "log")
+    assert "link failed in the middle of the flash" in err.message and "bootloader mode" not in err.message
+    assert "partial image" in err.message and "115200" in err.hint
+
+
+def test_protection_is_read_from_what_wchisp_says(tmp_path: Path) -> None:
+    lines = [CHIP, "08:00:01 [INFO] Code Flash protected: true", "Error: Verify failed, mismatch"]
+    err = wchisp.explain(1, lines, "/dev/ttyUSB0", tmp_path / "log")
+    assert "read-protected (wchisp said `Code Flash protected: true`)" in err.message
+    assert "wchisp -s -p /dev/ttyUSB0 config unprotect" in err.hint
+    assert "08ab9bf" in err.hint and "#104" in err.hint and "WCHISPTool" in err.hint
+
+
+@pytest.mark.parametrize("said", ["Error: idenfity chip failed", "Error: identify chip failed", "Error: erase failed",
+                                  "Error: Invalid response"])
+def test_messages_that_cannot_come_over_serial_are_not_guessed_at(said: str, tmp_path: Path) -> None:
+    err = wchisp.explain(1, [said], "/dev/ttyUSB0", tmp_path / "wchisp.log")
+    assert err.message == f"wchisp failed ({said})" and str(tmp_path / "wchisp.log") in err.hint
 
 
 def test_unknown_errors_point_at_the_log(tmp_path: Path) -> None:

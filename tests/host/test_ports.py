@@ -112,3 +112,17 @@ def test_a_given_port_must_exist_and_gets_its_stable_name(devices: Devices) -> N
         ports.choose_port("/dev/ttyUSB9", BMCU_C, OPTION)
     assert "does not exist" in missing.value.message
     assert "usb-1a86_USB_Serial-if00-port0" in missing.value.hint
+
+
+def test_only_serial_ttys_count_as_serial_ports(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    try:
+        assert ports.not_a_serial_port(os.ttyname(slave)) is None  # a pty slave: socat bridges are ptys
+        (tmp_path / "ttyUSB0").write_text("")
+        assert ports.not_a_serial_port(str(tmp_path / "ttyUSB0")) == "a regular file"
+        assert ports.not_a_serial_port(str(tmp_path)) == "a directory"
+        assert ports.not_a_serial_port("/dev/null") == "a character device (1:3) that is not a tty"
+        assert ports.not_a_serial_port("/dev/tty") == "the system:/dev/tty device /dev/tty"
+    finally:
+        os.close(master)
+        os.close(slave)

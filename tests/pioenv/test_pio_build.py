@@ -222,9 +222,10 @@ ERRORS = {
         {"devices": "dht11_sensor"},
         ("error: ", "definitions/devices/dht11_sensor.json:3:15: invalid JSON"),
         ("definitions/devices/dht11_sensor.json", BROKEN_JSON)),
-    "missing_setting": ErrorCase(
+    "board_of_other_hardware": ErrorCase(   # was "missing_setting": a D1 mini's sketch on an Uno (issue 12)
         {"board": "wemos_d1_mini", "transport": "wifi_tcp", "wifi_password": "pw"},
-        ("error: missing setting WIFI_SSID", "add custom_firmware_wifi_ssid = <value> to [env:bad]")),
+        ("error: custom_firmware_board in [env:bad] selects 'wemos_d1_mini' (esp8266, architecture esp8266), "
+         "which does not fit the env's board 'uno' (MCU atmega328p, platform avr-debian)",)),
     "wifi_tcp_on_uno": ErrorCase(
         {"transport": "wifi_tcp", "wifi_ssid": "net", "wifi_password": "pw"},
         ("error: transport 'wifi_tcp' has no code for board 'arduino_uno' (architecture avr)",)),
@@ -322,3 +323,13 @@ def test_unwritable_sketch_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "src" / "uno").write_text("not a folder")
     with pytest.raises(FirmwareError, match=r"src/uno/uno\.ino: cannot write: (File exists|Not a directory)"):
         write_if_changed(tmp_path / "src" / "uno" / "uno.ino", "x")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_generate_env_writes_the_same_bytes(built: Built, env: str, tmp_path: Path) -> None:
+    """`python -m generator generate --env NAME` (platformio.ini read without PlatformIO) writes
+    byte for byte the sketch `pio run`'s pre: script wrote."""
+    result = helpers.run_generator("generate", "--env", env, "--project-dir", str(built.project),
+                                   "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / f"{env}.ino").read_bytes() == helpers.sketch_of(built.project, env).read_bytes()

@@ -7,7 +7,7 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
   digitalWrite(pin, LOW);
   delay(dht11 ? 20 : 2);
   for (uint8_t i = 0; i < 5; i++) data[i] = 0;
-  noInterrupts();
+  dht_lock();
   pinMode(pin, INPUT_PULLUP);
   delayMicroseconds(10);
   bool ok = dht_pulse(HIGH) && dht_pulse(LOW) && dht_pulse(HIGH);
@@ -17,7 +17,7 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
     ok = low && high;
     data[i / 8] = (uint8_t)((data[i / 8] << 1) | (high > low ? 1 : 0));
   }
-  interrupts();
+  dht_unlock();
   if (!ok) return 1;
   return (uint8_t)(data[0] + data[1] + data[2] + data[3]) == data[4] ? 0 : 2;
 }

@@ -3,6 +3,15 @@
 static uint8_t dht_in_port;
 static uint8_t dht_in_mask;
 
+// Interrupts are off while the 40 bits arrive.
+static void dht_lock() {
+  noInterrupts();
+}
+
+static void dht_unlock() {
+  interrupts();
+}
+
 static uint16_t dht_pulse(uint8_t level) {
   const uint16_t limit = (uint16_t)(F_CPU / 40000UL);  // ~8 cycles a turn: ~200 us
   uint16_t count = 1;

@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -71,8 +72,10 @@ def command(executable: Path, port: str, baud: str, image: Path) -> list[str]:
     return [str(executable), "-s", "-p", port, "-b", baud, "flash", str(image)]
 
 
-def run(argv: list[str], log_path: Path, out: TextIO) -> tuple[int, list[str]]:
-    """Run wchisp, echoing its output to `out` as it comes and its lines to `log_path`.
+def run(argv: list[str], log_path: Path, out: TextIO,
+        started: Callable[[int], None] | None = None) -> tuple[int, list[str]]:
+    """Run wchisp, echoing its output to `out` as it comes and its lines to `log_path`;
+    `started` gets its pid as soon as it runs.
 
     On a terminal wchisp gets a pty, so its progress bar keeps drawing. If this raises (Ctrl-C, a
     signal turned into an exception), wchisp is terminated before the exception goes on.
@@ -87,6 +90,8 @@ def run(argv: list[str], log_path: Path, out: TextIO) -> tuple[int, list[str]]:
             os.close(writer)
         lines = _LineEcho(out, log)
         try:
+            if started:
+                started(process.pid)
             while chunk := _read(reader):
                 lines.feed(chunk)
             lines.close()
@@ -150,45 +155,74 @@ class _LineEcho:
         self.log.flush()
 
 
-# (what wchisp prints, what it means, how to fix it); `{port}` is the port flashed.
-_KNOWN_ERRORS = [
-    (
-        ("Permission denied", "no enough permission", "Access denied"),
-        "no permission to open {port}",
-        "add yourself to the dialout group (`sudo usermod -aG dialout $USER`, then log in again); "
-        "USB ISP mode also needs a udev rule for 4348:55e0 / 1a86:55e0",
-    ),
-    (
-        ("Device or resource busy", "already in use"),
-        "{port} is held by another program",
-        "close serial monitors and any other Klipper instance using it; stop ModemManager if it probes the port",
-    ),
-    (
-        ("Verify failed, mismatch", "erase failed"),
-        "the flash did not take: the chip is read-protected",
-        "remove the protection with `wchisp -s -p {port} config unprotect`, then enter the bootloader "
-        "again (hold BOOT, tap RESET, release BOOT) and flash again",
-    ),
-    (
-        ("timed out", "invalid serial header", "incorrect checksum", "idenfity chip failed", "Invalid response"),
-        "the chip did not answer as a WCH bootloader: it is not in bootloader mode",
-        "hold BOOT, tap RESET, release BOOT, then flash again within a few seconds; boards wired for "
-        "auto-download can use --dtr-rts (custom_wchisp_dtr_rts = yes); check TX/RX wiring",
-    ),
-    (
-        ("No such file or directory",),
-        "{port} went away",
-        "check the cable; if the board re-enumerated, use its /dev/serial/by-id or by-path name",
-    ),
-]
+# wchisp 0.3.0 and HEAD over serial (src/transport/serial.rs, src/flashing.rs, serialport-rs
+# src/posix): what it prints, what it means, how to fix it; `{port}` is the port flashed.
+# Messages that cannot come over serial (`idenfity chip failed`, `erase failed`, `Invalid
+# response`: Response::from_raw is always Ok there) are not listed.
+_HELD = (
+    ("Device or resource busy", "Unable to acquire exclusive lock on serial port"),
+    "{port} is held by another program",
+    "close serial monitors and any other Klipper instance using it; stop ModemManager if it probes the port",
+)
+_PERMISSION = (
+    ("Permission denied",),
+    "no permission to open {port}",
+    "add yourself to the dialout group (`sudo usermod -aG dialout $USER`, then log in again)",
+)
+_GONE = (
+    ("No such file or directory",),
+    "{port} went away",
+    "check the cable; if the board re-enumerated, use its /dev/serial/by-id or by-path name",
+)
+# Before `Chip: ...`: nothing, or something else, answered the bootloader's requests.
+_NO_BOOTLOADER = (
+    ("Operation timed out", "invalid serial header", "incorrect checksum", "data length is zero",
+     "command type mismatch", "Cannot find chip", "Device type of"),
+    "the chip did not answer as a WCH bootloader: it is not in bootloader mode",
+    "hold BOOT, tap RESET, release BOOT, then flash again within a few seconds; boards wired for "
+    "auto-download can use --dtr-rts (custom_wchisp_dtr_rts = yes); check TX/RX wiring",
+)
+# After `Chip: ...`: the bootloader was there and the link failed during erase, write or verify.
+_MID_FLASH = (
+    ("Operation timed out", "invalid serial header", "incorrect checksum", "data length is zero",
+     "command type mismatch", "isp_key checksum failed", "timeout for retrying flush", "flush failed"),
+    "the bootloader answered, then the link failed in the middle of the flash: the board may hold "
+    "a partial image",
+    "flash again (the bootloader stays reachable: hold BOOT, tap RESET, release BOOT); at 1m or 2m "
+    "try 115200; check the cable, and that nothing else opened {port} (a wchisp built with serialport "
+    "< 4.8 does not notice another program on the port)",
+)
+UNPROTECT_HINT = (
+    "clear it with `wchisp -s -p {port} config unprotect`, re-enter the bootloader (hold BOOT, tap "
+    "RESET, release BOOT) and check that `wchisp -s -p {port} info` says `Code Flash protected: false`. "
+    "wchisp 0.3.0, the latest release, sends that command with a wrong length (fixed after it, in "
+    "commit 08ab9bf: use the `nightly` build or `cargo install --git https://github.com/ch32-rs/wchisp "
+    "--locked`); it reports success even when nothing changed (wchisp issue #104). If the chip stays "
+    "protected, clear it with WCH's own WCHISPTool"
+)
 
 
 def explain(status: int, lines: list[str], port: str, log_path: Path) -> FirmwareError:
     """A FirmwareError saying what wchisp's failure means and how to fix it."""
     errors = [line for line in lines if line.startswith("Error:")]
     said = errors[-1] if errors else f"exit status {status}"
-    text = "\n".join(lines).lower()
-    for patterns, meaning, hint in _KNOWN_ERRORS:
-        if any(pattern.lower() in text for pattern in patterns):
+    error = said.lower()
+    identified = any(" [INFO] Chip: " in line or line.startswith("Chip: ") for line in lines)
+    if any(line.rstrip().endswith("Code Flash protected: true") for line in lines):
+        return FirmwareError(
+            f"wchisp failed ({said}): the chip's code flash is read-protected "
+            "(wchisp said `Code Flash protected: true`), so the image cannot be written",
+            UNPROTECT_HINT.format(port=port),
+        )
+    if "verify failed" in error:
+        return FirmwareError(
+            f"wchisp failed ({said}): the image written does not read back",
+            f"flash again; if it repeats, run `wchisp -s -p {port} info` and check `Code Flash protected`",
+        )
+    for patterns, meaning, hint in (_HELD, _PERMISSION, _GONE, _MID_FLASH if identified else _NO_BOOTLOADER):
+        if any(pattern.lower() in error for pattern in patterns):
             return FirmwareError(f"wchisp failed ({said}): {meaning.format(port=port)}", hint.format(port=port))
+    if "uid checksum" in error:
+        return FirmwareError(f"wchisp failed ({said}): the chip's unique id reads back garbled",
+                             "check the cable and flash again at 115200")
     return FirmwareError(f"wchisp failed ({said})", f"its full output is in {log_path}")

@@ -77,6 +77,17 @@ static void fw_reply_error(const __FlashStringHelper* code) {
   fw_out->print(F("\"}\n"));
 }
 
+// {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}; name is a FW_FLASH string.
+static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
+  fw_out->print(F("{\"ok\":0,\"cmd\":"));
+  fw_put_json_string(fw_cmd);
+  fw_out->print(F(",\"error\":\""));
+  fw_out->print(code);
+  fw_out->print(F("\",\"arg\":\""));
+  fw_out->print((const __FlashStringHelper*)name);
+  fw_out->print(F("\"}\n"));
+}
+
 static void fw_dispatch(char** tokens, uint8_t count);
 
 // Splits the line on spaces and tabs, upper-cases the command name and dispatches it.
@@ -147,12 +158,15 @@ static bool fw_pin_in(const uint8_t* map, long pin) {
   return pin >= 0 && pin < FW_PIN_COUNT && ((fw_flash_byte(&map[pin >> 3]) >> (pin & 7)) & 1);
 }
 
-static bool fw_pin_is_analog(long pin) {
+// n when the pin is A<n>, else -1. analogRead() takes this index on every core: AVR maps 0-7
+// (0-15 on the Mega) to its channels, ESP8266 reads A0 for 0, and the CH32 core reads only
+// A-numbers 0-9 (its analogRead(16) reads no pin at all).
+static long fw_analog_index(long pin) {
   for (uint8_t i = 0; i < FW_ANALOG_COUNT; i++) {
-    if (fw_flash_byte(&FW_PINS_ANALOG[i]) == pin) return true;
+    if (fw_flash_byte(&FW_PINS_ANALOG[i]) == pin) return i;
   }
   (void)pin;
-  return false;
+  return -1;
 }
 
 // ---- globals: transport wifi_tcp
@@ -206,6 +220,15 @@ static void wifi_tcp_poll() {
 // DHT single-wire pulse timing with micros(): returns the pulse length in us, or 0 after 200 us.
 static uint8_t dht_pin;
 
+// Interrupts are off while the 40 bits arrive.
+static void dht_lock() {
+  noInterrupts();
+}
+
+static void dht_unlock() {
+  interrupts();
+}
+
 static uint16_t dht_pulse(uint8_t level) {
   const uint32_t start = micros();
   while (digitalRead(dht_pin) == (level ? HIGH : LOW)) {
@@ -229,7 +252,7 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
   digitalWrite(pin, LOW);
   delay(dht11 ? 20 : 2);
   for (uint8_t i = 0; i < 5; i++) data[i] = 0;
-  noInterrupts();
+  dht_lock();
   pinMode(pin, INPUT_PULLUP);
   delayMicroseconds(10);
   bool ok = dht_pulse(HIGH) && dht_pulse(LOW) && dht_pulse(HIGH);
@@ -239,7 +262,7 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
     ok = low && high;
     data[i / 8] = (uint8_t)((data[i / 8] << 1) | (high > low ? 1 : 0));
   }
-  interrupts();
+  dht_unlock();
   if (!ok) return 1;
   return (uint8_t)(data[0] + data[1] + data[2] + data[3]) == data[4] ? 0 : 2;
 }
@@ -373,17 +396,6 @@ static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_4, cmd_reset, 0, 0, nullptr},
 };
 
-// {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}
-static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  fw_out->print(F("{\"ok\":0,\"cmd\":"));
-  fw_put_json_string(fw_cmd);
-  fw_out->print(F(",\"error\":\""));
-  fw_out->print(code);
-  fw_out->print(F("\",\"arg\":\""));
-  fw_out->print((const __FlashStringHelper*)name);
-  fw_out->print(F("\"}\n"));
-}
-
 // A decimal integer with an optional sign and at most 9 digits, nothing else.
 static bool fw_parse_long(const char* s, long* out) {
   const bool negative = *s == '-';
@@ -439,7 +451,7 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, long min, long max,
     return F("bad_args");
   }
   if (fw_pin_in(FW_PINS_RESERVED, pin)) return F("reserved_pin");
-  const bool usable = type == FW_ARG_ANALOG_PIN ? fw_pin_is_analog(pin)
+  const bool usable = type == FW_ARG_ANALOG_PIN ? fw_analog_index(pin) >= 0
                       : type == FW_ARG_PWM_PIN  ? fw_pin_in(FW_PINS_PWM, pin)
                                                 : fw_pin_in(FW_PINS_DIGITAL, pin);
   if (!usable) return F("bad_pin");

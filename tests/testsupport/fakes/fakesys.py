@@ -26,6 +26,11 @@ def state_dir() -> Path:
     return Path(os.environ[ENV])
 
 
+def caller() -> str:
+    """" (moonraker)" in the step log for what the fake Moonraker ran, so tests tell it apart."""
+    return f" ({os.environ['FAKE_CALLER']})" if os.environ.get("FAKE_CALLER") else ""
+
+
 def log(line: str) -> None:
     """Append one line in one write, so that lines from several processes never mix."""
     fd = os.open(state_dir() / "steps.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -61,7 +66,7 @@ def start_unit(unit: dict) -> None:
         return
     if unit.get("port"):
         holder = subprocess.Popen(
-            [sys.executable, str(HOLDER), unit["port"]],
+            [sys.executable, str(HOLDER), unit["port"], "--flock"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -73,10 +78,27 @@ def start_unit(unit: dict) -> None:
 
 
 def stop_unit(unit: dict) -> None:
+    """Stop at once (the caller holds the state lock)."""
     if unit.get("pid"):
         end_process(unit["pid"])
         unit["pid"] = None
     unit["state"] = "inactive"
+
+
+def stop_later(name: str, delay: float) -> None:
+    """A slow stop: the unit is "deactivating" until a detached job, standing for systemd's stop
+    job, ends it after `delay` seconds, whatever happens to the systemctl that queued it."""
+    subprocess.Popen(
+        [sys.executable, "-S", __file__, "finish-stop", name, str(delay)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def _finish_stop(name: str, delay: float) -> None:
+    time.sleep(delay)
+    with state() as data:
+        stop_unit(data["units"][name])
+    log(f"systemd: {name} stopped")
 
 
 def end_process(pid: int) -> None:
@@ -112,3 +134,7 @@ def other_holders(port: str) -> list[int]:
         int(proc.name) for proc in Path("/proc").iterdir()
         if proc.name.isdigit() and int(proc.name) != os.getpid() and holds(int(proc.name), port)
     ]
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["finish-stop"]:
+    _finish_stop(sys.argv[2], float(sys.argv[3]))

@@ -3,11 +3,14 @@ board on a pty, a Moonraker on loopback. Import them into a test module with
 `from testsupport.fakes.fixtures import *`."""
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from generator.flash import flow, klipper, lock
+from generator.flash import moonraker as moonraker_client
 from generator.host import holders
 
 from . import fakesys
@@ -22,7 +26,7 @@ from .board import FakeBoard
 from .moonraker import FakeMoonraker
 
 FAKES = Path(__file__).parent
-__all__ = ["FakeSystem", "board", "fake_system", "image", "moonraker", "no_moonraker", "holder"]
+__all__ = ["FakeSystem", "Run", "board", "fake_system", "flash", "image", "moonraker", "no_moonraker", "holder"]
 
 
 class FakeSystem:
@@ -76,8 +80,13 @@ class FakeSystem:
 
 @pytest.fixture
 def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSystem]:
-    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path."""
+    """Fakes first on PATH, state in tmp_path, short timeouts, locks in tmp_path, and Moonraker's
+    default socket in a short private folder (a Unix socket path must stay under 108 bytes)."""
     system = FakeSystem(tmp_path)
+    home = Path(tempfile.mkdtemp(prefix="home"))
+    monkeypatch.setattr(moonraker_client, "default_socket",
+                        lambda: home / "printer_data" / "comms" / "moonraker.sock")
+    monkeypatch.delenv("MOONRAKER_API_KEY", raising=False)
     monkeypatch.setenv(fakesys.ENV, str(system.dir))
     monkeypatch.setenv("PATH", f"{system.bin}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(klipper, "running_as_root", lambda: fakesys.read_state()["root"])
@@ -88,6 +97,7 @@ def fake_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     monkeypatch.setattr(lock, "LOCK_DIR", tmp_path / "locks")
     yield system
     system.end_all()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
@@ -99,7 +109,8 @@ def board() -> Iterator[FakeBoard]:
 
 @pytest.fixture
 def moonraker(fake_system: FakeSystem) -> Iterator[FakeMoonraker]:
-    server = FakeMoonraker()
+    """Moonraker on loopback and on its default socket, ~/printer_data/comms/moonraker.sock."""
+    server = FakeMoonraker(moonraker_client.default_socket())
     yield server
     server.close()
 
@@ -124,8 +135,8 @@ def holder() -> Iterator[Callable[[str], subprocess.Popen]]:
     """Start a process that holds a port open (a serial monitor); ended at teardown."""
     started: list[subprocess.Popen] = []
 
-    def start(port: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, str(FAKES / "holder.py"), port])
+    def start(port: str, *options: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, str(FAKES / "holder.py"), port, *options])
         started.append(process)
         while not fakesys.holds(process.pid, port):
             time.sleep(0.01)
@@ -135,3 +146,25 @@ def holder() -> Iterator[Callable[[str], subprocess.Popen]]:
     for process in started:
         process.terminate()
         process.wait()
+
+
+class Run:
+    """One flash in this process: its request, the status lines it said and what wchisp printed."""
+
+    def __init__(self, request: flow.FlashRequest) -> None:
+        self.request = request
+        self.said: list[str] = []
+        self.out = io.StringIO()
+
+    def __call__(self) -> None:
+        flow.flash(self.request, self.said.append, self.out)
+
+
+@pytest.fixture
+def flash(tmp_path: Path, image: Path, board: FakeBoard, no_moonraker: str) -> Callable[..., Run]:
+    """Make a Run of the board's port, the image and no Moonraker unless the options say otherwise."""
+    def make(**options: object) -> Run:
+        values = {"firmware": image, "project_dir": tmp_path / "project", "device": board.path,
+                  "moonraker_url": no_moonraker, **options}
+        return Run(flow.FlashRequest(**values))
+    return make

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fake sudo: `sudo [-n] COMMAND ...`. The configuration's "sudo" says what the user may do:
 "nopasswd" runs COMMAND as root (for the fakes: FAKE_SUDO=1); "password" fails like the real sudo
-does without a terminal, at once with -n."""
+does without a terminal, at once with -n. $FAKE_SUDO_RIGHTS overrides it (Moonraker's own sudo)."""
 import os
 import sys
 
@@ -24,8 +24,8 @@ def main(argv: list[str]) -> int:
     if not argv:
         print("usage: sudo -h | -K | -k | -V\nusage: sudo [-n] command", file=sys.stderr)
         return 1
-    rights = fakesys.read_state().get("sudo", "password")
-    fakesys.log(" ".join(["sudo", *(["-n"] if non_interactive else []), *argv]) + f" [{rights}]")
+    rights = os.environ.get("FAKE_SUDO_RIGHTS") or fakesys.read_state().get("sudo", "password")
+    fakesys.log(" ".join(["sudo", *(["-n"] if non_interactive else []), *argv]) + f" [{rights}]" + fakesys.caller())
     if rights != "nopasswd":
         if not non_interactive:
             print("sudo: a terminal is required to read the password; either use the -S option to read "

@@ -2,11 +2,14 @@
 """Fake systemctl: units live in $FAKE_SYSTEM_DIR/state.json. Accepts only the real grammar for
 list-units, is-active, start and stop, with systemctl's own messages and exit codes.
 
-Changing a unit needs root: the configuration's "root", or being run by the fake sudo.
+A unit with "stop_delay" is "deactivating" that long after a stop (Klipper finishing its
+shutdown); systemctl waits for the stop job, which goes on if systemctl is killed, as systemd's
+does. Changing a unit needs root: the configuration's "root", or being run by the fake sudo.
 """
 import fnmatch
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import fakesys
@@ -33,7 +36,7 @@ def main(argv: list[str]) -> int:
     if not words:
         words = ["list-units"]
     verb, names = words[0], [n if "." in n else f"{n}.service" for n in words[1:]]
-    fakesys.log(" ".join(["systemctl", *argv]) + (" [root]" if privileged() else ""))
+    fakesys.log(" ".join(["systemctl", *argv]) + (" [root]" if privileged() else "") + fakesys.caller())
     if verb == "list-units":
         return list_units(words[1:], options)
     if verb == "is-active":
@@ -84,6 +87,7 @@ def change(verb: str, names: list[str]) -> int:
         print(f"Failed to {verb} {names[0]}: Interactive authentication required.", file=sys.stderr)
         print(f"See system logs and 'systemctl status {names[0]}' for details.", file=sys.stderr)
         return 1
+    slow: list[str] = []
     with fakesys.state() as state:
         for name in names:
             unit = state["units"].get(name)
@@ -91,6 +95,11 @@ def change(verb: str, names: list[str]) -> int:
                 reason = "not loaded" if verb == "stop" else "not found"
                 print(f"Failed to {verb} {name}: Unit {name} {reason}.", file=sys.stderr)
                 return 5
+            if verb == "stop" and unit.get("stop_delay") and unit["state"] == "active":
+                unit["state"] = "deactivating"
+                fakesys.stop_later(name, unit["stop_delay"])
+                slow.append(name)
+                continue
             if verb == "stop":
                 fakesys.stop_unit(unit)
                 continue
@@ -99,6 +108,8 @@ def change(verb: str, names: list[str]) -> int:
                 print(f"Job for {name} failed because the control process exited with error code.", file=sys.stderr)
                 print(f'See "systemctl status {name}" and "journalctl -xeu {name}" for details.', file=sys.stderr)
                 return 1
+    while any(fakesys.read_state()["units"][name]["state"] == "deactivating" for name in slow):
+        time.sleep(0.05)  # systemctl waits for its job, unless it is killed first
     return 0
 
 

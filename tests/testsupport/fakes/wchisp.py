@@ -1,23 +1,36 @@
 #!/usr/bin/env python3
-"""Fake wchisp 0.3.x. Accepts only wchisp's real grammar (clap: transport options before the
-subcommand, -s excludes -u/-d, -p/-b need -s, -b in 115200|1m|2m), exits 2 with clap's messages on
-bad usage and 1 with `Error: ...` on failure, as the real one does.
+"""Fake wchisp 0.3.0, after ch32-rs/wchisp v0.3.0 (f0f13c471bf04e050b987c19bc80bc394a3dca47) and
+HEAD/nightly (104937111a771af0171315cf2da179b6af4f35e9), which both say `wchisp 0.3.0`. Accepts
+only wchisp's real grammar (clap: transport options before the subcommand, -s excludes -u/-d,
+-p/-b need -s, -b in 115200|1m|2m), exits 2 with clap's messages on bad usage and 1 with
+`Error: ...` on stderr on failure, its log lines `HH:MM:SS [INFO] ...` on stdout.
 
-In serial mode it really opens the port: it refuses a port another process holds, puts it in raw
-mode and speaks the ISP protocol's identify and read-config requests to whatever is on the other
-side (tests.fakes.board), so "bootloader not entered" and "read-protected" come from the board.
-USB mode has no device, as on a machine without a WCH ISP USB device.
+In serial mode it really opens the port as serialport-rs does (TIOCEXCL; from 4.8 also an flock,
+serialport 03a58d6b0f2ba8e4a7af32180c086930b75876cd) and speaks the ISP protocol with the board
+(testsupport.fakes.board) in wchisp's order (main.rs flash, flashing.rs): SET_BAUD if -b is not
+115200, IDENTIFY twice, READ_CONFIG and the UID check, the chip's info (`Code Flash protected: ...`
+before anything is erased), ERASE, ISP_KEY, PROGRAM, ISP_KEY, VERIFY, ISP_END. Its errors are the
+texts serial.rs and serialport print: `Operation timed out`, `Response has invalid serial header
+[xx, yy]`, `Response has incorrect checksum (aa != bb)`, `Verify failed, mismatch`, ...; the
+messages that cannot come over serial (`idenfity chip failed`, `erase failed`, `Invalid
+response`) never appear. USB mode has no device, as on a machine without a WCH ISP USB device.
 
 $FAKE_SYSTEM_DIR/state.json "wchisp": {"hang": true} makes it stop in the middle of writing
-until it is signalled (at most a minute). Each run and its end are written to the step log.
+until it is signalled (at most a minute); "serialport": "4.5.0" (default, the v0.3.0 release),
+"4.7.3" (nightly) or "4.9.0" (a `cargo install` without --locked). Each run and its end are
+written to the step log.
 """
+import contextlib
+import fcntl
 import hashlib
 import os
 import select
 import signal
 import sys
+import termios
 import time
 import tty
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import fakesys
@@ -132,52 +145,97 @@ def frame(raw: bytes) -> bytes:
 
 
 def transfer(fd: int, raw: bytes) -> bytes:
-    """Send one request; return the reply's payload, or raise RuntimeError with wchisp's message."""
+    """Send one request; return the reply's payload, or raise RuntimeError with wchisp's message
+    (serial.rs: the header, then the declared length, then the checksum)."""
     os.write(fd, frame(raw))
     header = read_exact(fd, 6)
     if header[:2] != b"\x55\xaa":
         raise RuntimeError(f"Response has invalid serial header [{header[0]:02x}, {header[1]:02x}]")
     length = int.from_bytes(header[4:6], "little")
+    if length == 0:
+        raise RuntimeError("Response data length is zero")
     rest = read_exact(fd, length + 1)
-    if (sum(header[2:]) + sum(rest[:-1])) & 0xFF != rest[-1]:
-        raise RuntimeError("Response has incorrect checksum")
+    computed = (sum(header[2:]) + sum(rest[:-1])) & 0xFF
+    if computed != rest[-1]:
+        raise RuntimeError(f"Response has incorrect checksum ({rest[-1]:02x} != {computed:02x})")
+    if header[2] != raw[0]:
+        raise RuntimeError("response command type mismatch")
     return rest[:-1]
 
 
 def read_exact(fd: int, size: int) -> bytes:
     data = b""
     while len(data) < size:
-        ready, _, _ = select.select([fd], [], [], 1.0)  # wchisp's serial timeout is 1000 ms
+        ready, _, _ = select.select([fd], [], [], 1.0)  # SERIAL_TIMEOUT_MS = 1000, for every command
         if not ready:
-            raise RuntimeError("Operation timed out")
+            raise RuntimeError("Operation timed out")  # serialport's io::ErrorKind::TimedOut text
         data += os.read(fd, size - len(data))
     return data
 
 
-def open_serial(port: str | None) -> tuple[int, bool]:
-    """Open the port as wchisp does; identify the chip; return the fd and whether flash is protected."""
+def serialport_version() -> tuple[int, ...]:
+    """serialport-rs this build links: 4.5.0 in the v0.3.0 release, 4.7.3 at HEAD (Cargo.lock),
+    4.8+ from a `cargo install` without --locked."""
+    version = fakesys.read_state().get("wchisp", {}).get("serialport", "4.5.0")
+    return tuple(int(part) for part in version.split("."))
+
+
+def open_port(port: str) -> int:
+    """serialport's POSIX open: O_NOCTTY|O_NONBLOCK, TIOCEXCL, and from 4.8 an flock."""
+    if not os.path.exists(port):
+        raise RuntimeError("No such file or directory")
+    # the kernel's EBUSY for a TIOCEXCL holder (the tests run as root, which it would let through)
+    for pid in fakesys.other_holders(port):
+        if "--tiocexcl" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0"):
+            raise RuntimeError("Device or resource busy")
+    fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    fcntl.ioctl(fd, termios.TIOCEXCL)
+    if serialport_version() >= (4, 8):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError("Unable to acquire exclusive lock on serial port") from None
+    os.set_blocking(fd, True)
+    tty.setraw(fd)
+    return fd
+
+
+def open_serial(port: str | None, baud: int) -> tuple[int, bool, bytes]:
+    """Open the port as wchisp does, switch the baud rate, identify the chip and print its info
+    (flashing.rs dump_info); return the fd, whether code flash is protected, and the XOR key."""
     if port is None:
         ports = [f"/dev/{d}" for d in sorted(os.listdir("/dev")) if d.startswith(("ttyUSB", "ttyACM"))]
         if not ports:
             raise RuntimeError("No serial ports found!")
         port = ports[0]
     info(f'Opening serial port: "{port}" @ 115200 baud')
-    if not os.path.exists(port):
-        raise RuntimeError("No such file or directory")
-    if fakesys.other_holders(port):
-        raise RuntimeError("Device or resource busy")
-    fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd)
-    chip = transfer(fd, bytes([0xA1, 0x12, 0x00, 0x00, 0x00]) + b"MCU ISP & WCH.CN")
+    fd = open_port(port)
+    if baud != 115200:
+        reply = transfer(fd, bytes([0xC5, 0x04, 0x00]) + baud.to_bytes(4, "little"))
+        if reply[0] == 0xFE:
+            info("Custom baudrate not supported by the current chip. Using 115200")
+        else:
+            info(f"Switching baudrate to: {baud} baud")
+    identify = bytes([0xA1, 0x12, 0x00, 0x00, 0x00]) + b"MCU ISP & WCH.CN"
+    transfer(fd, identify)
+    chip = transfer(fd, identify)
     if chip[:2] != b"\x31\x19":
-        raise RuntimeError(f"Device not found in chip database: 0x{chip[0]:02x}{chip[1]:02x}")
+        raise RuntimeError(f"Cannot find chip with id 0x{chip[0]:02x} device_type 0x{chip[1]:02x}")
     config = transfer(fd, bytes([0xA7, 0x02, 0x00, 0x1F, 0x00]))
+    uid = config[18:26]
+    half = [int.from_bytes(uid[i:i + 2], "little") for i in range(0, 8, 2)]
+    if (half[0] + half[1] + half[2]) & 0xFFFF != half[3]:
+        raise RuntimeError("Chip UID checksum failed!")
     protected = config[2] != 0xA5
     info("Chip: CH32V203C8T6[0x3119] (Code Flash: 64KiB)")
-    info("Chip UID: " + "-".join(f"{b:02X}" for b in config[18:26]))
-    info("BTVER(bootloader ver): 0270")
+    info("Chip UID: " + "-".join(f"{b:02X}" for b in uid))
+    btver = config[14:18]
+    info(f"BTVER(bootloader ver): {btver[0]:x}{btver[1]:x}.{btver[2]:x}{btver[3]:x}")
     info(f"Code Flash protected: {str(protected).lower()}")
-    return fd, protected
+    info("Current config registers: " + config[2:14].hex())
+    s = sum(uid) & 0xFF
+    return fd, protected, bytes([s] * 7 + [(s + chip[0]) & 0xFF])
 
 
 def read_binary(path: str) -> bytes:
@@ -196,33 +254,56 @@ def read_binary(path: str) -> bytes:
     return data
 
 
-def flash(fd: int, protected: bool, path: str, flags: set[str]) -> None:
+def chunks(fd: int, command: int, data: bytes, key: bytes) -> bool:
+    """PROGRAM or VERIFY in 56-byte chunks (address, one padding byte, XORed data), then the empty
+    final chunk; False when the chip says a chunk does not match."""
+    for address in [*range(0, len(data), 56), len(data)]:
+        part = bytes(b ^ key[i % 8] for i, b in enumerate(data[address:address + 56]))
+        body = address.to_bytes(4, "little") + b"\x00" + part
+        reply = transfer(fd, bytes([command]) + len(body).to_bytes(2, "little") + body)
+        if command == 0xA6 and reply[0] != 0x00:
+            return False
+        if command == 0xA5 and address and sys.stdout.isatty():  # indicatif draws on terminals only
+            print(f"\r[{'#' * (min(address, len(data)) * 20 // len(data)):<20}] {address}/{len(data)}", end="",
+                  flush=True)
+    return True
+
+
+def isp_key(fd: int, key: bytes) -> None:
+    reply = transfer(fd, bytes([0xA3, 0x1E, 0x00]) + bytes(30))
+    if reply[0] != sum(key) & 0xFF:
+        raise RuntimeError("isp_key checksum failed")
+
+
+def flash(fd: int, key: bytes, path: str, flags: set[str]) -> None:
     data = read_binary(path)
-    size = -(-len(data) // 1024) * 1024
-    info(f"Firmware size: {size}")
+    info(f"Firmware size: {len(data)}")
     if not flags & {"-E", "--no-erase"}:
+        sectors = max(len(data) // 1024 + 1, 8)
         info("Erasing...")
-        info(f"Erased {size // 1024 + 1} code flash sectors")
+        transfer(fd, bytes([0xA4, 0x04, 0x00]) + sectors.to_bytes(4, "little"))
+        info(f"Erased {sectors} code flash sectors")
         info("Erase done")
-    hang = fakesys.read_state().get("wchisp", {}).get("hang")
     info("Writing to code flash...")
     fakesys.log("wchisp writing")
-    if hang:  # until signalled; an orphan gives up
+    if fakesys.read_state().get("wchisp", {}).get("hang"):  # until signalled; an orphan gives up
         time.sleep(60)
         raise RuntimeError("fake wchisp: nobody ended the hang")
-    for done in range(0, size + 1, max(size // 4, 1)):
-        if sys.stdout.isatty():  # indicatif draws its bar on terminals only
-            print(f"\r[{'#' * (done * 20 // size):<20}] {done}/{size}", end="", flush=True)
+    isp_key(fd, key)
+    chunks(fd, 0xA5, data, key)
     if sys.stdout.isatty():
-        print()
-    info(f"Code flash {size} bytes written")
+        print(f"\r[{'#' * 20}] {len(data)}/{len(data)}", flush=True)
+    info(f"Code flash {len(data)} bytes written")
     if not flags & {"-V", "--no-verify"}:
         info("Verifying...")
-        if protected:
+        isp_key(fd, key)
+        if not chunks(fd, 0xA6, data, key):
             raise RuntimeError("Verify failed, mismatch")
         info("Verify OK")
     if not flags & {"-R", "--no-reset"}:
         info("Now reset device and skip any communication errors")
+        with contextlib.suppress(RuntimeError):
+            transfer(fd, bytes([0xA2, 0x01, 0x00, 0x01]))
         info("Device reset")
     fakesys.log(f"wchisp flashed {hashlib.sha256(data).hexdigest()[:16]} from {path}")
 
@@ -255,9 +336,9 @@ def main(argv: list[str]) -> int:
             ports = [d for d in sorted(os.listdir("/dev")) if d.startswith(("ttyUSB", "ttyACM"))]
             info(f"Found {len(ports)} serial port{'' if len(ports) == 1 else 's'}:")
             return 0
-        fd, protected = open_serial(options.get("port"))
+        fd, _protected, key = open_serial(options.get("port"), BAUDS[options.get("baudrate", "115200").lower()])
         if command == "flash":
-            flash(fd, protected, positionals[0], flags)
+            flash(fd, key, positionals[0], flags)
         elif command == "config" and positionals[:1] == ["unprotect"]:
             info("Code Flash unprotected")
             info("Device reset")

@@ -1,6 +1,7 @@
-// Host stub of cores/arduino/wiring_analog.h. Not verifiable in openwch/arduino_core_ch32:
-// that file is not in the index. Taken from the fork morpheby/arduino_core_ch32 (commit
-// 01b20789); its fork-only analogCalibration()/analogOutputInit() are left out.
+// Host stub of cores/arduino/wiring_analog.h of Community-PIO-CH32V/arduino_core_ch32 9cde8bf
+// (checked declaration by declaration; analogOutputInit() left out). analogRead() takes an
+// A-number: 0-9 or A0-A9 (0xC0-0xC9) on the CH32V203C8 variant, A8/A9 being PB0/PB1; a pin
+// number such as 16 (PB0) maps to no pin and reads 0 (pins_arduino.h analogInputToDigitalPin).
 // There is no analogWriteRange() on this core (that is ESP8266 API).
 #ifndef _WIRING_ANALOG_
 #define _WIRING_ANALOG_

@@ -1,10 +1,12 @@
-// Host stub of openwch/arduino_core_ch32 cores/arduino/wiring_time.h (read at commit
+// Host stub of cores/arduino/wiring_time.h (openwch/arduino_core_ch32, read at commit
 // 9e5288ad). The real one includes clock.h -> ch32_def.h -> ch32v20x.h -> core_riscv.h,
-// which is how NVIC_SystemReset() and __disable_irq() reach every sketch.
+// which is how NVIC_SystemReset(), SysTick and the USART library reach every sketch (here:
+// ch32v20x.h). Real micros() (ch32/clock.c) runs backwards within each millisecond: it
+// assumes a down-counting SysTick (openwch issue #65; Community-PIO-CH32V 9cde8bf).
 #ifndef _WIRING_TIME_H_
 #define _WIRING_TIME_H_
 
-#include "core_riscv.h"
+#include "ch32v20x.h"
 
 #ifdef __cplusplus
 extern "C" {
