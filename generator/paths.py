@@ -33,6 +33,15 @@ def sketch_path(src_dir: Path, env_name: str) -> Path:
     return src_dir / env_name / f"{env_name}.ino"
 
 
+def extra_configs(ini: Path, patterns: str) -> list[Path]:
+    """The files a platformio.ini's `extra_configs` names, in reading order: each pattern (commas
+    or new lines) a glob relative to the project, as PlatformIO runs there; no match, no file."""
+    found: list[Path] = []
+    for pattern in (p.strip() for p in patterns.replace(",", "\n").splitlines() if p.strip()):
+        found += sorted(ini.parent.glob(pattern))
+    return found
+
+
 def is_checkout(project_dir: Path) -> bool:
     """Whether a PlatformIO project is this generator's own checkout (or a copy of it), whose
     src/ holds only generated sketches; any other project keeps its src/ for its own sources."""

@@ -5,9 +5,10 @@ What is reproduced (PlatformIO 6.2 `platformio/project/config.py`): configparser
 inline comments; an `[env:NAME]` option found in the env, then in the sections it `extends`, then
 in `[env]`; `${section.option}`, `${env.option}`, `${this.option}`, `${this.__env__}` and
 `${sysenv.NAME}` (empty when unset) expanded recursively; `${NAME}` without a section left as
-it is (a SCons variable). Values come back as text, as PlatformIO gives custom_ options.
-Not reproduced: `extra_configs` and PlatformIO's typed, multi-value options (the generator
-reads only custom_ options and `board`).
+it is (a SCons variable); `[platformio] extra_configs` (globs relative to the file, matches read
+in order after it, their options overriding it, patterns matching nothing skipped). Values come
+back as text, as PlatformIO gives custom_ options. Not reproduced: PlatformIO's typed,
+multi-value options (the generator reads only custom_ options and `board`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import re
 from pathlib import Path
 
 from generator.errors import FirmwareError
+from generator.paths import extra_configs
 from generator.pioenv.options import EnvOptions
 
 VARIABLE = re.compile(r"\$\{(?:([^\.\}\()]+)\.)?([^\}]+)\}")  # PlatformIO's VARTPL_RE
@@ -29,6 +31,11 @@ class ProjectIni:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
+        self._read(path)
+        for extra in extra_configs(path, self.parser.get("platformio", "extra_configs", fallback="")):
+            self._read(extra)
+
+    def _read(self, path: Path) -> None:
         try:
             with path.open(encoding="utf-8") as handle:
                 self.parser.read_file(handle)
@@ -91,6 +98,9 @@ class ProjectIni:
     def env(self, name: str) -> EnvOptions:
         """The options of `[env:NAME]` with everything it inherits, expanded."""
         if name not in self.envs():
-            raise FirmwareError(f"{self.path}: no [env:{name}]", f"envs: {', '.join(self.envs()) or 'none'}")
+            hint = f"envs: {', '.join(self.envs()) or 'none'}"
+            if (self.path.parent / "hardware.ini.example").is_file():
+                hint += "; the hardware envs are enabled by: cp hardware.ini.example hardware.ini"
+            raise FirmwareError(f"{self.path}: no [env:{name}]", hint)
         section = f"env:{name}"
         return EnvOptions(name, {o: self.get(section, o) for o in self.options(section)})

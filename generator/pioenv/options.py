@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.codegen.selection import PREFIX
-from generator.paths import DEFINITIONS
+from generator.paths import DEFINITIONS, extra_configs
 from generator.values import parse_bool
 
 # A project's own definitions folders, layered over the shipped ones; not part of the selection.
@@ -62,13 +62,15 @@ class EnvOptions:
 
     def env_vars(self) -> dict[str, list[str]]:
         """The environment variables each custom_firmware_* option reads (${sysenv.NAME}), from
-        the raw text of platformio.ini; {} when it cannot be read."""
+        the raw text of platformio.ini and its extra_configs; {} when it cannot be read."""
         if self.config_path is None:
             return {}
         parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"),
                                            strict=False)
         try:
             parser.read(self.config_path, encoding="utf-8")
+            parser.read(extra_configs(self.config_path, parser.get("platformio", "extra_configs", fallback="")),
+                        encoding="utf-8")
         except (OSError, configparser.Error, UnicodeDecodeError):
             return {}
         out: dict[str, list[str]] = {}

@@ -214,7 +214,7 @@ def test_6_no_mainline_klipper_image_is_promised() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Flashing the BMCU-C")[1].split("\n## ")[0]
     assert "GaspardD78/BMCU_C-to-Klipper" in section and "no CH32V target" in section
-    ini = (ROOT / "platformio.ini").read_text().split("[env:bmcu_c]")[1].split("\n[")[0]
+    ini = (ROOT / "hardware.ini.example").read_text().split("[env:bmcu_c]")[1].split("\n[")[0]
     assert "~/klipper/out/klipper.bin" not in ini
 
 

@@ -3,6 +3,7 @@ inputs never hang or break a build, user errors end in one message, builds of on
 each other, and the shipped platformio.ini monitors each env at its own baud rate."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -135,12 +136,14 @@ def test_fifo_referenced_by_file_is_refused(definitions_copy: Path, no_hang: Non
 
 # ---- the shipped d1_mini env, read by PlatformIO's own config reader --------------------------
 
-def shipped_env(name: str) -> EnvOptions:
-    """An env of the shipped platformio.ini, as the pre: script reads it."""
+def shipped_env(name: str, folder: Path) -> EnvOptions:
+    """An env of the shipped platformio.ini (hardware envs enabled, in `folder`), as the pre:
+    script reads it."""
     from platformio.project.config import ProjectConfig
 
-    ini = helpers.ROOT / "platformio.ini"
-    config = ProjectConfig(str(ini))
+    ini = helpers.with_hardware_envs(folder)
+    with contextlib.chdir(folder):  # PlatformIO reads extra_configs relative to the current folder
+        config = ProjectConfig(str(ini))
     return EnvOptions(name, config.items(env=name, as_dict=True),
                       option_sections(config.walk_options(f"env:{name}")), ini)
 
@@ -149,7 +152,7 @@ def test_d1_mini_without_its_password_variable_stops(tmp_path: Path, monkeypatch
     """Case 9: FIRMWARE_WIFI_PASSWORD unset is an error naming the option and the variable."""
     monkeypatch.delenv("FIRMWARE_WIFI_PASSWORD", raising=False)
     with pytest.raises(FirmwareError) as err:
-        envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini"),
+        envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
                                Hardware("d1_mini", "esp8266", "espressif8266"))
     assert ("WIFI_PASSWORD is empty (custom_firmware_wifi_password in [env:d1_mini]): it reads the "
             "environment variable FIRMWARE_WIFI_PASSWORD") in str(err.value)
@@ -159,7 +162,7 @@ def test_d1_mini_without_its_password_variable_stops(tmp_path: Path, monkeypatch
 def test_d1_mini_with_its_password_has_no_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Case 9: the baud rate the d1_mini inherits from [env] is another env's default: no warning."""
     monkeypatch.setenv("FIRMWARE_WIFI_PASSWORD", "s3cret-{{ pw }}")
-    result = envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini"),
+    result = envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
                                     Hardware("d1_mini", "esp8266", "espressif8266"))
     assert result.warnings == []
     assert result.identity.board == "wemos_d1_mini"

@@ -9,7 +9,6 @@ import pytest
 from platformio.project.config import ProjectConfig
 
 from generator.errors import FirmwareError
-from generator.paths import ROOT
 from generator.pioenv.inifile import ProjectIni
 from testsupport import helpers
 
@@ -52,11 +51,13 @@ def test_same_values_as_platformio(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("FIRMWARE_WIFI_PASSWORD", "pw ${not.expanded}")
     monkeypatch.setenv("WT7_TEST_VAR", "x")
     monkeypatch.delenv("WT7_UNSET_VAR", raising=False)
-    path = ROOT / "platformio.ini" if source == "shipped" else tmp_path / "platformio.ini"
+    monkeypatch.chdir(tmp_path)  # PlatformIO reads extra_configs relative to the current folder
+    path = helpers.with_hardware_envs(tmp_path) if source == "shipped" else tmp_path / "platformio.ini"
     if source == "tricky":
         path.write_text(TRICKY, encoding="utf-8")
     ini = ProjectIni(path)
     assert ini.envs() == ProjectConfig(str(path)).envs()
+    assert source == "tricky" or {"d1_mini", "bmcu_c"} <= set(ini.envs())
     for env in ini.envs():
         ours = {k: v for k, v in ini.env(env).values.items() if k.startswith("custom_") or k == "board"}
         assert ours == pio_items(path, env), env
@@ -79,10 +80,11 @@ def test_generate_env_writes_the_env_sketch(tmp_path: Path) -> None:
     from generator.codegen.selection import Selection
     from generator.codegen.sketch import generate
 
-    result = helpers.run_generator("generate", "--env", "bmcu_c", "-o", str(tmp_path), cwd=ROOT)
+    ini = helpers.with_hardware_envs(tmp_path / "project")
+    result = helpers.run_generator("generate", "--env", "bmcu_c", "-o", str(tmp_path), cwd=ini.parent)
     assert result.returncode == 0, result.stderr
-    options = ProjectIni(ROOT / "platformio.ini").env("bmcu_c")
+    options = ProjectIni(ini).env("bmcu_c")
     expected = generate(Selection.from_platformio("bmcu_c", options.text("board"), options.firmware()), "bmcu_c")
     assert (tmp_path / "bmcu_c.ino").read_text(encoding="utf-8") == expected.content
-    bad = helpers.run_generator("generate", "--env", "bmcu_c", "--board", "uno", cwd=ROOT)
+    bad = helpers.run_generator("generate", "--env", "bmcu_c", "--board", "uno", cwd=ini.parent)
     assert bad.returncode != 0 and "drop --board" in bad.stderr

@@ -56,6 +56,15 @@ def copy_definitions(dest: Path) -> Path:
     return dest
 
 
+def with_hardware_envs(dest: Path) -> Path:
+    """The shipped platformio.ini in `dest` (created) with the hardware envs enabled as the README
+    says (hardware.ini.example copied to hardware.ini); returns the platformio.ini path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "platformio.ini", dest / "platformio.ini")
+    shutil.copy2(ROOT / "hardware.ini.example", dest / "hardware.ini")
+    return dest / "platformio.ini"
+
+
 def read_ini(path: Path) -> configparser.ConfigParser:
     """platformio.ini as raw text values (no interpolation, keys kept as written)."""
     parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
