@@ -193,6 +193,22 @@ def test_upload_without_a_board_fails_at_once_saying_why(ide: Ide, project: Path
     assert result.seconds < 15
 
 
+def test_upload_where_no_bootloader_answers_says_what_that_means(ide: Ide, project: Path,
+                                                                built: helpers.PioResult) -> None:
+    """A port that exists but where nothing answers (a wrong port): 2 attempts, then a reason."""
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    try:
+        result = ide.pio(project, "run", "-e", "uno", "-t", "upload", "--upload-port", port)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode != 0
+    assert "attempt 2 of 2: not in sync" in result.output
+    assert f"error: no bootloader answered on {port}" in result.output
+    assert result.seconds < 25
+
+
 def test_pio_test_runs_the_firmware_on_the_simulated_board(ide: Ide, project: Path, built: helpers.PioResult) -> None:
     """VS Code's Test button; a wrong expectation fails it."""
     result = ide.pio(project, "test", "-e", "uno")

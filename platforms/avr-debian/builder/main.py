@@ -2,6 +2,8 @@
 # pylint: disable=undefined-variable
 import os
 import shutil
+import subprocess
+import sys
 from os.path import join
 
 from SCons.Script import AlwaysBuild, Builder, Default, DefaultEnvironment
@@ -91,10 +93,29 @@ def check_upload(target, source, env):  # pylint: disable=unused-argument
     return 0
 
 
+def run_avrdude(target, source, env):
+    """Run $UPLOADCMD with its output shown as it comes; when no bootloader answered, say what
+    that usually means (avrdude only says `not in sync`)."""
+    command = env.subst("$UPLOADCMD", target=target, source=source)
+    print(command)
+    proc = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+    for chunk in iter(lambda: proc.stdout.read1(4096), b""):
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+        seen = (seen + chunk)[-65536:]
+    status = proc.wait()
+    if status and (b"not in sync" in seen or b"programmer is not responding" in seen):
+        print(f"error: no bootloader answered on {env.subst('$UPLOAD_PORT')}\n  hint: is it the board's "
+              "port (`pio device list`)? A board without auto-reset needs RESET pressed just before "
+              "the upload; a board with no bootloader needs one burnt with an ISP programmer")
+    return status
+
+
 upload = env.Alias("upload", firmware[0], [
     env.VerboseAction(env.AutodetectUploadPort, "Looking for upload port..."),
     env.VerboseAction(check_upload, "Checking avrdude and $UPLOAD_PORT"),
-    env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE"),
+    env.VerboseAction(run_avrdude, "Uploading $SOURCE"),
 ])
 AlwaysBuild(upload)
 
