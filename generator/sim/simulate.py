@@ -49,12 +49,12 @@ def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
     board = board_facts(board_id, definitions)
     simulation = board.simulated()
     pins = {port: number for number, port in enumerate(simulation.ports)}
-    with terminal_foreground(), SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
-        say(f"serial: {sim.serial_port}")
-        say(f"simulate: {board.name} runs {elf.name}; talk to it with "
-            f"`pio device monitor -p {sim.serial_port} -b {baud}`; Ctrl-C stops")
-        seen = 0
-        try:
+    try:  # a Ctrl-C at any moment, even while a line is printed, is the normal way to stop
+        with terminal_foreground(), SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
+            say(f"serial: {sim.serial_port}")
+            say(f"simulate: {board.name} runs {elf.name}; talk to it with "
+                f"`pio device monitor -p {sim.serial_port} -b {baud}`; Ctrl-C stops")
+            seen = 0
             while sim.returncode is None:
                 time.sleep(0.1)
                 events = sim.events
@@ -62,7 +62,7 @@ def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
                     if isinstance(event, PinEvent) and event.pin in pins:
                         say(f"simulate: pin {pins[event.pin]} ({event.pin}) -> {event.level}")
                 seen = len(events)
-        except KeyboardInterrupt:
-            say("simulate: stopped")
-            return
+    except KeyboardInterrupt:
+        say("simulate: stopped")
+        return
     raise FirmwareError("the simulated board stopped by itself", "see the messages above")
