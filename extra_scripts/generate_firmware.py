@@ -64,7 +64,7 @@ def run(env) -> None:
         cpp = glue.convert_sketch(src_dir, name)
         if cpp:
             atexit.register(cpp.unlink, missing_ok=True)
-        env.BuildSources(str(Path(env.subst("$BUILD_DIR")) / "generated_sketch"), str(cpp.parent), "+<*.cpp>")
+            env.BuildSources(str(Path(env.subst("$BUILD_DIR")) / "generated_sketch"), str(cpp.parent), "+<*.cpp>")
 
 
 run(env)
