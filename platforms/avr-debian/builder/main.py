@@ -74,28 +74,32 @@ AlwaysBuild(env.Alias("size", program, env.VerboseAction("$SIZEPRINTCMD", "Calcu
 
 
 
-def check_upload(target, source, env):  # pylint: disable=unused-argument
-    """Fail at once, saying why, when avrdude or the port is missing (avrdude alone would say
-    `not found`, or try for a minute to reach a board that is not there)."""
+def upload_problem(env):
+    """Why avrdude cannot upload, said at once, or None (avrdude alone would say `not found`, or
+    try for a minute to reach a board that is not there)."""
     if not shutil.which(env.subst("$UPLOADER")):
-        print("error: avrdude is not installed\n  hint: run `make build` (it installs it) or "
-              "`sudo apt-get install avrdude`")
-        return 1
+        return "error: avrdude is not installed\n  hint: run `make build` (it installs it) or " \
+               "`sudo apt-get install avrdude`"
     port = env.subst("$UPLOAD_PORT")
     if not port:
-        print("error: no upload port: no board found\n  hint: connect the board, or pass "
-              "--upload-port PORT (or set upload_port in platformio.ini)")
-        return 1
+        return "error: no upload port: no board found\n  hint: connect the board, or pass " \
+               "--upload-port PORT (or set upload_port in platformio.ini)"
     if port.startswith("/") and not os.path.exists(port):
-        print(f"error: the upload port {port} does not exist: is the board connected?\n"
-              "  hint: `pio device list` shows the serial ports")
+        return f"error: the upload port {port} does not exist: is the board connected?\n" \
+               "  hint: `pio device list` shows the serial ports"
+    return None
+
+
+def upload_firmware(target, source, env):
+    """Run $UPLOADCMD: a post: script's own uploader (a Python action, such as wchisp_upload.py's)
+    as it is; avrdude after the checks above, its output shown as it comes and, when no bootloader
+    answered, what that usually means (avrdude only says `not in sync`)."""
+    if callable(env.get("UPLOADCMD")):
+        return env["UPLOADCMD"](target=target, source=source, env=env)
+    problem = upload_problem(env)
+    if problem:
+        print(problem)
         return 1
-    return 0
-
-
-def run_avrdude(target, source, env):
-    """Run $UPLOADCMD with its output shown as it comes; when no bootloader answered, say what
-    that usually means (avrdude only says `not in sync`)."""
     command = env.subst("$UPLOADCMD", target=target, source=source)
     print(command)
     proc = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -114,8 +118,7 @@ def run_avrdude(target, source, env):
 
 upload = env.Alias("upload", firmware[0], [
     env.VerboseAction(env.AutodetectUploadPort, "Looking for upload port..."),
-    env.VerboseAction(check_upload, "Checking avrdude and $UPLOAD_PORT"),
-    env.VerboseAction(run_avrdude, "Uploading $SOURCE"),
+    env.VerboseAction(upload_firmware, "Uploading $SOURCE"),
 ])
 AlwaysBuild(upload)
 
