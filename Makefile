@@ -56,6 +56,6 @@ sim: apt
 clean:
 	rm -rf .pio src/*/ sim/build
 
-# make flash FIRMWARE=~/klipper/out/klipper.bin [DEVICE=/dev/serial/by-id/...] [ARGS=--dry-run]
+# make flash FIRMWARE=path/to/klipper.bin (a BMCU-C Klipper build, see README) [DEVICE=/dev/serial/by-id/...] [ARGS=--dry-run]
 flash: $(STAMP)
 	$(PY) -m generator flash --firmware $(FIRMWARE) $(if $(DEVICE),--device $(DEVICE)) $(ARGS)

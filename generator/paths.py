@@ -28,6 +28,12 @@ REQUIREMENTS = ROOT / "requirements-generator.txt"  # a checkout's; installed, p
 CODEGEN = PACKAGE / "codegen"
 
 
+def default_project_dir() -> Path:
+    """The project a command-line flash belongs to (its bin/ holds wchisp, its .pio/flash/ the
+    log): this checkout, or the current folder when the package is installed."""
+    return ROOT if (ROOT / "platformio.ini").is_file() else Path.cwd()
+
+
 def sketch_path(src_dir: Path, env_name: str) -> Path:
     """Each env builds from its own folder, so envs never see each other's sketch."""
     return src_dir / env_name / f"{env_name}.ino"

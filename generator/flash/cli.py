@@ -7,7 +7,7 @@ from pathlib import Path
 from generator.errors import FirmwareError, report
 from generator.flash import flow
 from generator.flash.moonraker import API_KEY_ENV, DEFAULT_URL
-from generator.paths import ROOT
+from generator.paths import default_project_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,18 +43,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print every step and change nothing")
     parser.add_argument("--force", action="store_true",
                         help="flash even while a print is running or paused, or its state cannot be read")
-    parser.add_argument("--project-dir", type=Path, default=ROOT, metavar="DIR",
+    parser.add_argument("--project-dir", type=Path, default=None, metavar="DIR",
                         help="folder whose bin/ holds wchisp and whose .pio/flash/ gets the log "
-                             "(default: this checkout)")
+                             "(default: this checkout, or the current folder when installed)")
 
 
 def run(args: argparse.Namespace) -> int:
     """The `flash` subcommand."""
     if not args.firmware and not args.restore:
         return report(FirmwareError("flash needs --firmware PATH (or --restore)",
-                                    "e.g. --firmware ~/klipper/out/klipper.bin"))
+                                    "e.g. --firmware path/to/klipper.bin"))
     request = flow.FlashRequest(
-        firmware=args.firmware or Path(), project_dir=args.project_dir, board=args.board, device=args.device,
+        firmware=args.firmware or Path(), project_dir=args.project_dir or default_project_dir(), board=args.board,
+        device=args.device,
         baud=args.baud, service=args.service, moonraker_url=args.moonraker, moonraker_socket=args.moonraker_socket,
         moonraker_api_key=args.moonraker_api_key, wchisp_path=args.wchisp,
         dtr_rts=args.dtr_rts, dry_run=args.dry_run, force=args.force,
