@@ -1,14 +1,41 @@
-"""Host side of the line protocol: open a port, send a request, parse the JSON reply."""
+"""Host side of the line protocol: open a port, send requests (one at a time, or pipelined
+within the board's window with ids and checksums), parse the JSON replies. docs/protocol.md."""
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from functools import reduce
 from typing import Any
 
 import serial
 
 from generator.errors import FirmwareError
 from generator.identity import FirmwareIdentity
+
+
+def xor_sum(data: bytes) -> int:
+    """The protocol's line checksum: the XOR of the bytes."""
+    return reduce(lambda a, b: a ^ b, data, 0)
+
+
+def frame(line: str, request_id: int | None = None) -> bytes:
+    """One request line with an optional "@<id> " prefix and its "*hh" checksum, ended by \\n."""
+    body = (f"@{request_id} {line}" if request_id is not None else line).encode("ascii", "replace")
+    return body + b"*%02X\n" % xor_sum(body)
+
+
+def unframe(raw: bytes) -> tuple[bytes, bool | None]:
+    """A reply line without its "*hh" suffix, and whether that checksum held (None: it had none)."""
+    line = raw.rstrip(b"\r\n")
+    star = line.rfind(b"*")
+    if star < 0 or len(line) - star != 3 or line[star - 1:star] != b"}":
+        return line, None
+    try:
+        given = int(line[star + 1:], 16)
+    except ValueError:
+        return line, False
+    return line[:star], given == xor_sum(line[:star])
 
 
 class BoardClient:
@@ -18,6 +45,8 @@ class BoardClient:
     def __init__(self, port: str, baud: int, timeout: float = 2.0) -> None:
         self.port = port
         self.timeout = timeout
+        self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
+        self.next_id = 1
         try:
             self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:
@@ -40,8 +69,8 @@ class BoardClient:
         self.link.flush()
         return self.read_reply(line, timeout if timeout is not None else self.timeout)
 
-    def read_reply(self, request: str, timeout: float) -> dict[str, Any]:
-        """Read up to a newline within `timeout`; the line must be one JSON object."""
+    def read_line(self, request: str, timeout: float) -> bytes:
+        """Read up to a newline within `timeout`."""
         deadline = time.monotonic() + timeout
         raw = b""
         while not raw.endswith(b"\n"):
@@ -49,12 +78,17 @@ class BoardClient:
             if left <= 0:
                 break
             self.link.timeout = left
-            chunk = self.link.read_until(b"\n")
-            raw += chunk
+            raw += self.link.read_until(b"\n")
         if not raw:
             raise FirmwareError(f"no reply from {self.port} to '{request}' within {timeout:g} s",
                                 "check the port, the baud rate and that the board runs this firmware")
-        text = raw.decode("utf-8", "replace").strip()
+        return raw
+
+    def parse(self, request: str, raw: bytes, checksummed: bool = False) -> dict[str, Any]:
+        """One reply line as a JSON object; with `checksummed`, its "*hh" must hold (a refusal
+        without one is accepted: the board refuses lines it could not read before checking)."""
+        line, good = unframe(raw)
+        text = line.decode("utf-8", "replace").strip()
         try:
             reply = json.loads(text)
         except ValueError:
@@ -62,7 +96,46 @@ class BoardClient:
         if not isinstance(reply, dict):
             raise FirmwareError(f"{self.port} answered '{request}' with something that is not a JSON "
                                 f"object: {text[:120]!r}", "is this board running generated firmware?")
+        if good is False or (checksummed and good is None and reply.get("ok") != 0):
+            raise FirmwareError(f"{self.port} answered '{request}' with a damaged line: {raw[:120]!r}",
+                                "check the cable and the baud rate")
         return reply
+
+    def read_reply(self, request: str, timeout: float) -> dict[str, Any]:
+        """Read up to a newline within `timeout`; the line must be one JSON object."""
+        return self.parse(request, self.read_line(request, timeout))
+
+    def pipeline(self, lines: Sequence[str], timeout: float | None = None) -> list[dict[str, Any]]:
+        """Send every request with an id and a checksum, keeping at most `window` bytes of
+        unanswered requests in flight (always one), and return the replies in request order.
+        A reply that does not match its request's id, or a refusal of a damaged line, raises."""
+        wait = timeout if timeout is not None else self.timeout
+        framed = []
+        for line in lines:
+            framed.append((self.next_id, line, frame(line, self.next_id)))
+            self.next_id = self.next_id % 999_999_999 + 1
+        self.link.reset_input_buffer()
+        replies: list[dict[str, Any]] = []
+        sent = 0
+        in_flight = 0
+        while len(replies) < len(framed):
+            batch = b""
+            while sent < len(framed) and (in_flight == 0 or in_flight + len(framed[sent][2]) <= self.window):
+                batch += framed[sent][2]
+                in_flight += len(framed[sent][2])
+                sent += 1
+            if batch:
+                self.link.write(batch)
+                self.link.flush()
+            request_id, line, data = framed[len(replies)]
+            reply = self.parse(line, self.read_line(line, wait), checksummed=True)
+            if reply.get("id") != request_id:
+                raise FirmwareError(f"{self.port} answered request {request_id} ('{line}') with "
+                                    f"{json.dumps(reply)}", "a reply was lost or a request damaged: "
+                                    "send PING until it answers, then repeat what is not confirmed")
+            replies.append(reply)
+            in_flight -= len(data)
+        return replies
 
     def wait_ready(self, within: float = 5.0) -> None:
         """PING until the board answers: boards such as the Uno reset when the port opens."""
@@ -78,7 +151,10 @@ class BoardClient:
                                     "check the port, the baud rate and that the board runs this firmware")
 
     def info(self) -> FirmwareIdentity:
+        """The board's identity; also takes its window for pipeline() (1 if it states none)."""
         reply = self.request("INFO")
         if reply.get("ok") != 1:
             raise FirmwareError(f"INFO failed: {json.dumps(reply)}")
+        window = reply.get("window")
+        self.window = window if isinstance(window, int) and window > 0 else 1
         return FirmwareIdentity.from_reply(reply)
