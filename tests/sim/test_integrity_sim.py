@@ -160,6 +160,10 @@ def test_plain_typed_requests_and_ids_without_checksum(uno: tuple[SimBoard, Boar
     assert client.request("@7 NOPE") == {"ok": 0, "id": 7, "cmd": "NOPE", "error": "unknown_command"}
     assert client.request("@x PING")["error"] == "bad_request"
     assert client.request("@12")["error"] == "bad_request"
+    client.link.write(b"@7 PING*47\n")  # docs/protocol.md's example, both ways
+    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
+    client.link.write(b"PING*10\n")
+    assert client.link.readline() == b'{"ok":1,"cmd":"PING"}*65\n'
     info = client.request("@3 INFO")
     assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, 62, "xor", 1)
 
