@@ -107,7 +107,7 @@ def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(proj
     for sim, client in board(project, env):
         client.info()
         assert client.window == 62
-        replies = client.pipeline(["GPIO_WRITE %d %d" % request for request in requests])
+        replies = client.pipeline([f"GPIO_WRITE {pin} {value}" for pin, value in requests])
         assert [(r["ok"], r["pin"], r["value"]) for r in replies] == [(1, p, v) for p, v in requests]
         for pin, value in requests:
             assert sim.read_pin(PORTS[env][pin]) == ("out", value)
