@@ -152,7 +152,7 @@ class Renderer:
         (what INFO's reply holds after its "cmd")."""
         info = {"board": plan.board["id"], "transport": plan.transport["id"], "fw": __version__,
                 "hash": plan.hash, "capabilities": plan.capabilities, "window": plan.transport["window"],
-                "checksum": "xor", "ids": 1}
+                "checksum": "xor", "ids": 1, "compact": 1}
         uart = host_uart(plan) if plan.transport.get("uses_board_serial") else None
         return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture, "uart": uart,
                 "settings": plan.settings, **plan.settings,

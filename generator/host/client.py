@@ -6,12 +6,14 @@ import json
 import time
 from collections.abc import Sequence
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import serial
 
 from generator.errors import FirmwareError
 from generator.identity import FirmwareIdentity
+from generator.paths import DEFINITIONS
 
 
 def xor_sum(data: bytes) -> int:
@@ -29,13 +31,50 @@ def unframe(raw: bytes) -> tuple[bytes, bool | None]:
     """A reply line without its "*hh" suffix, and whether that checksum held (None: it had none)."""
     line = raw.rstrip(b"\r\n")
     star = line.rfind(b"*")
-    if star < 0 or len(line) - star != 3 or line[star - 1:star] != b"}":
+    if star < 0 or len(line) - star != 3:
         return line, None
     try:
         given = int(line[star + 1:], 16)
     except ValueError:
         return line, False
     return line[:star], given == xor_sum(line[:star])
+
+
+def reply_fields(definitions: Path = DEFINITIONS) -> dict[str, list[str]]:
+    """UPPERCASE command name -> the names of its compact reply's values, for every command of
+    the definitions folder that declares `reply` (INFO does not: it always answers in JSON)."""
+    fields = {}
+    for path in sorted((definitions / "commands").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data.get("reply"), list):
+            fields[str(data["id"]).upper()] = [str(name) for name in data["reply"]]
+    return fields
+
+
+def compact_value(word: str) -> int | float | str:
+    """A compact reply's value as JSON mode gives it: an integer, a decimal, or a word."""
+    for kind in (int, float):
+        try:
+            return kind(word)
+        except ValueError:
+            pass
+    return word
+
+
+def parse_compact(text: str, command: str, fields: list[str]) -> dict[str, Any] | None:
+    """`[@<id> ]=v1 v2 ...` or `[@<id> ]!error [arg]` as the JSON reply it stands for, or None."""
+    reply: dict[str, Any] = {}
+    if text.startswith("@"):
+        head, _, text = text.partition(" ")
+        if not head[1:].isdigit():
+            return None
+        reply["id"] = int(head[1:])
+    words = text[1:].split()
+    if text.startswith("=") and len(words) == len(fields):
+        return {"ok": 1, **reply, "cmd": command, **dict(zip(fields, map(compact_value, words), strict=True))}
+    if text.startswith("!") and 1 <= len(words) <= 2:
+        return {"ok": 0, **reply, "cmd": command, "error": words[0], **({"arg": words[1]} if len(words) > 1 else {})}
+    return None
 
 
 class BoardClient:
@@ -47,6 +86,7 @@ class BoardClient:
         self.timeout = timeout
         self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
         self.next_id = 1
+        self.compact: dict[str, list[str]] = {}  # commands asked for compact replies (after info())
         try:
             self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:
@@ -62,12 +102,21 @@ class BoardClient:
     def __exit__(self, *_: object) -> None:
         self.link.close()
 
+    def wire_form(self, line: str) -> tuple[str, list[str] | None]:
+        """The line as sent (its command prefixed with '!' when compact replies are on for it)
+        and the compact reply's fields (None: a JSON reply)."""
+        words = line.split(maxsplit=1)
+        fields = self.compact.get(words[0].upper()) if words else None
+        return ("!" + line if fields is not None else line), fields
+
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
-        """Send one request line and return its parsed JSON reply."""
+        """Send one request line and return its reply, as JSON mode gives it."""
+        sent, fields = self.wire_form(line)
         self.link.reset_input_buffer()
-        self.link.write(line.encode("ascii", "replace") + b"\n")
+        self.link.write(sent.encode("ascii", "replace") + b"\n")
         self.link.flush()
-        return self.read_reply(line, timeout if timeout is not None else self.timeout)
+        raw = self.read_line(line, timeout if timeout is not None else self.timeout)
+        return self.parse(line, raw, fields=fields)
 
     def read_line(self, request: str, timeout: float) -> bytes:
         """Read up to a newline within `timeout`."""
@@ -84,15 +133,21 @@ class BoardClient:
                                 "check the port, the baud rate and that the board runs this firmware")
         return raw
 
-    def parse(self, request: str, raw: bytes, checksummed: bool = False) -> dict[str, Any]:
-        """One reply line as a JSON object; with `checksummed`, its "*hh" must hold (a refusal
-        without one is accepted: the board refuses lines it could not read before checking)."""
+    def parse(self, request: str, raw: bytes, checksummed: bool = False,
+              fields: list[str] | None = None) -> dict[str, Any]:
+        """One reply line as a JSON object (a compact one, when `fields` are given, turned into
+        the same object); with `checksummed`, its "*hh" must hold (a refusal without one is
+        accepted: the board refuses lines it could not read before checking them)."""
         line, good = unframe(raw)
         text = line.decode("utf-8", "replace").strip()
-        try:
-            reply = json.loads(text)
-        except ValueError:
-            reply = None
+        reply: Any = None
+        if fields is not None and not text.startswith("{"):
+            reply = parse_compact(text, request.split()[0].upper(), fields)
+        else:
+            try:
+                reply = json.loads(text)
+            except ValueError:
+                pass
         if not isinstance(reply, dict):
             raise FirmwareError(f"{self.port} answered '{request}' with something that is not a JSON "
                                 f"object: {text[:120]!r}", "is this board running generated firmware?")
@@ -112,7 +167,8 @@ class BoardClient:
         wait = timeout if timeout is not None else self.timeout
         framed = []
         for line in lines:
-            framed.append((self.next_id, line, frame(line, self.next_id)))
+            sent, fields = self.wire_form(line)
+            framed.append((self.next_id, line, fields, frame(sent, self.next_id)))
             self.next_id = self.next_id % 999_999_999 + 1
         self.link.reset_input_buffer()
         replies: list[dict[str, Any]] = []
@@ -120,15 +176,15 @@ class BoardClient:
         in_flight = 0
         while len(replies) < len(framed):
             batch = b""
-            while sent < len(framed) and (in_flight == 0 or in_flight + len(framed[sent][2]) <= self.window):
-                batch += framed[sent][2]
-                in_flight += len(framed[sent][2])
+            while sent < len(framed) and (in_flight == 0 or in_flight + len(framed[sent][3]) <= self.window):
+                batch += framed[sent][3]
+                in_flight += len(framed[sent][3])
                 sent += 1
             if batch:
                 self.link.write(batch)
                 self.link.flush()
-            request_id, line, data = framed[len(replies)]
-            reply = self.parse(line, self.read_line(line, wait), checksummed=True)
+            request_id, line, fields, data = framed[len(replies)]
+            reply = self.parse(line, self.read_line(line, wait), checksummed=True, fields=fields)
             if reply.get("id") != request_id:
                 raise FirmwareError(f"{self.port} answered request {request_id} ('{line}') with "
                                     f"{json.dumps(reply)}", "a reply was lost or a request damaged: "
@@ -150,11 +206,19 @@ class BoardClient:
                 raise FirmwareError(f"{self.port} did not answer PING within {within:g} s",
                                     "check the port, the baud rate and that the board runs this firmware")
 
-    def info(self) -> FirmwareIdentity:
-        """The board's identity; also takes its window for pipeline() (1 if it states none)."""
+    def info(self, compact: bool = False) -> FirmwareIdentity:
+        """The board's identity; also takes its window for pipeline() (1 if it states none) and,
+        with `compact`, turns compact replies on for the commands whose fields this checkout knows
+        (when the board offers them): request() and pipeline() still return JSON mode's objects."""
         reply = self.request("INFO")
         if reply.get("ok") != 1:
             raise FirmwareError(f"INFO failed: {json.dumps(reply)}")
         window = reply.get("window")
         self.window = window if isinstance(window, int) and window > 0 else 1
-        return FirmwareIdentity.from_reply(reply)
+        identity = FirmwareIdentity.from_reply(reply)
+        self.compact = {}
+        if compact and reply.get("compact") == 1:
+            known = reply_fields()
+            names = [c.upper() for c in identity.capabilities] + ["PING"]
+            self.compact = {name: known[name] for name in names if name in known}
+        return identity

@@ -179,3 +179,39 @@ def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardCli
                           "temperature": 21.5, "humidity": 48.3}
     assert [r["cmd"] for r in replies[1:]] == ["PING", "PING", "GPIO_READ", "PING", "PING"]
     assert all(r["ok"] == 1 for r in replies)
+
+
+EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "GPIO_READ 7 up", "ANALOG_READ A0",
+                 "ANALOG_READ 15", "PWM_WRITE 5 128", "RELAY_SET 8 1", "DHT_READ 2", "DHT_READ 2 dht11", "DHT_READ 3",
+                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways"]
+
+
+def test_compact_and_json_modes_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
+    """The same requests answered in JSON, then in compact mode one by one and pipelined: the
+    client turns compact replies into the very objects JSON mode gives, errors included."""
+    sim, client = uno
+    sim.attach_dht("PD2", "dht22", -3.5, 61.0)
+    sim.set_adc(0, 2500)
+    sim.set_adc(1, 1000)
+    sim.set_pin("PD7", 1)
+    identity = client.info()
+    json_replies = [client.request(line) for line in EVERY_COMMAND]
+    client.info(compact=True)
+    assert set(client.compact) == {c.upper() for c in identity.capabilities} | {"PING"}
+    compact_replies = [client.request(line) for line in EVERY_COMMAND]
+    assert compact_replies == json_replies
+    pipelined = client.pipeline(EVERY_COMMAND)
+    assert [{k: v for k, v in r.items() if k != "id"} for r in pipelined] == json_replies
+    assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
+    assert json_replies[12]["arg"] == "value" and json_replies[13]["error"] == "reserved_pin"
+
+
+def test_compact_replies_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
+    """What compact replies look like (docs/protocol.md), and that INFO stays JSON."""
+    _, client = uno
+    for line, reply in [(b"!GPIO_WRITE 13 1", b"= 13 1"), (b"@9 !PING", b"@9 ="), (b"!PWM_WRITE 4 1", b"!bad_pin pin"),
+                        (b"!NOPE", b"!unknown_command"), (b"!", b"!bad_request")]:
+        client.link.write(line + b"\n")
+        assert client.link.readline() == reply + b"\n", line
+    client.link.write(b"!INFO\n")
+    assert json.loads(client.link.readline())["compact"] == 1

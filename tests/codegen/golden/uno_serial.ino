@@ -25,6 +25,7 @@ static bool fw_overflow = false;     // the current line outgrew fw_line: drop i
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
+static bool fw_compact = false;      // the request's name began with '!': a compact reply
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
 
@@ -80,8 +81,17 @@ static void fw_put_json_string(const char* s) {
   fw_out->write('"');
 }
 
-// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; compact: [@<id> ]= for success, [@<id> ]! for failure
 static void fw_reply_head(char ok) {
+  if (fw_compact) {
+    if (fw_id >= 0) {
+      fw_out->write('@');
+      fw_out->print(fw_id);
+      fw_out->write(' ');
+    }
+    fw_out->write(ok == '1' ? '=' : '!');
+    return;
+  }
   fw_out->print(F("{\"ok\":"));
   fw_out->write(ok);
   if (fw_id >= 0) {
@@ -96,7 +106,12 @@ static void fw_reply_begin() {
   fw_reply_head('1');
 }
 
+// Compact replies have no keys: each value follows a space, in the command's reply order.
 static void fw_reply_key(const __FlashStringHelper* key) {
+  if (fw_compact) {
+    fw_out->write(' ');
+    return;
+  }
   fw_out->print(F(",\""));
   fw_out->print(key);
   fw_out->print(F("\":"));
@@ -109,16 +124,26 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
 
 static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
   fw_reply_key(key);
-  fw_put_json_string(value);
+  if (fw_compact) {
+    fw_out->print(value);  // the commands' strings are single words
+  } else {
+    fw_put_json_string(value);
+  }
 }
 
 static void fw_reply_end() {
-  fw_out->print(F("}\n"));
+  if (!fw_compact) fw_out->write('}');
+  fw_out->write('\n');
 }
 
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>"}
 static void fw_reply_error(const __FlashStringHelper* code) {
   fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\"}\n"));
@@ -127,6 +152,13 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}; name is a FW_FLASH string.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
   fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write(' ');
+    fw_out->print((const __FlashStringHelper*)name);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\",\"arg\":\""));
@@ -218,6 +250,14 @@ static void fw_process_tokens() {
     count--;
   }
   if (count == 0) return;  // blank line: nothing to answer
+  if (tokens[0][0] == '!') {
+    fw_compact = true;
+    tokens[0]++;
+    if (!tokens[0][0]) {
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+  }
   for (char* c = tokens[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
@@ -227,6 +267,7 @@ static void fw_process_tokens() {
 
 static void fw_reset_line() {
   fw_id = -1;
+  fw_compact = false;
   fw_len = 0;
   fw_overflow = false;
   fw_bad_byte = false;
@@ -454,8 +495,9 @@ static void cmd_gpio_write(const long* args) {
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
+  fw_compact = false;  // INFO answers in JSON: it is how a host learns about compact replies
   fw_reply_begin();
-  fw_out->print(F(",\"board\":\"arduino_uno\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"bf610793\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1}\012"));
+  fw_out->print(F(",\"board\":\"arduino_uno\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"bf610793\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"compact\":1}\012"));
 }
 
 // ---- functions: command ping
