@@ -315,8 +315,8 @@ def exchange_bytes(client: BoardClient, line: str) -> int:
 
 @group
 def wire(ctx: Context) -> list[Row]:
-    """On the simulated uno (paced to the wall clock) running every command, at 115200 and 1,000,000 baud, in JSON and in
-    compact mode: round trips one at a time (median and p95), bytes per transaction, and
+    """On the simulated uno (paced to the wall clock) running every command, at 115200 and
+    1,000,000 baud, in JSON and in compact mode: round trips one at a time (median and p95), bytes per transaction, and
     pipelined requests per second (BoardClient.pipeline, ids and checksums, within INFO's window)
     against the wire's limit (the busier direction's bytes at baud/10 bytes per second).
     Goals: StandardFirmata's round trips at 115200 (issue 11's measurement) for compact mode."""
