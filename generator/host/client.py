@@ -171,7 +171,9 @@ class BoardClient:
             framed.append((self.next_id, line, fields, frame(sent, self.next_id)))
             self.next_id = self.next_id % 999_999_999 + 1
         self.link.reset_input_buffer()
+        self.link.timeout = wait
         replies: list[dict[str, Any]] = []
+        received = b""  # read in whatever pieces arrive: one read per reply line is too slow at 1 Mbaud
         sent = 0
         in_flight = 0
         while len(replies) < len(framed):
@@ -182,9 +184,15 @@ class BoardClient:
                 sent += 1
             if batch:
                 self.link.write(batch)
-                self.link.flush()
             request_id, line, fields, data = framed[len(replies)]
-            reply = self.parse(line, self.read_line(line, wait), checksummed=True, fields=fields)
+            while b"\n" not in received:
+                chunk = self.link.read(max(1, self.link.in_waiting))
+                if not chunk:
+                    raise FirmwareError(f"no reply from {self.port} to '{line}' within {wait:g} s",
+                                        "check the port, the baud rate and that the board runs this firmware")
+                received += chunk
+            raw, _, received = received.partition(b"\n")
+            reply = self.parse(line, raw + b"\n", checksummed=True, fields=fields)
             if reply.get("id") != request_id:
                 raise FirmwareError(f"{self.port} answered request {request_id} ('{line}') with "
                                     f"{json.dumps(reply)}", "a reply was lost or a request damaged: "
