@@ -87,6 +87,8 @@ class BoardClient:
         self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
         self.next_id = 1
         self.compact: dict[str, list[str]] = {}  # commands asked for compact replies (after info())
+        self.events: list[dict[str, Any]] = []  # pushed event lines (GPIO_WATCH), oldest first
+        self.damaged_events = 0  # event lines whose checksum failed: dropped, never acted on
         try:
             self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:
@@ -112,11 +114,41 @@ class BoardClient:
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
         """Send one request line and return its reply, as JSON mode gives it."""
         sent, fields = self.wire_form(line)
-        self.link.reset_input_buffer()
+        self.drain()
         self.link.write(sent.encode("ascii", "replace") + b"\n")
         self.link.flush()
         raw = self.read_line(line, timeout if timeout is not None else self.timeout)
+        while self.take_event(raw):
+            raw = self.read_line(line, timeout if timeout is not None else self.timeout)
         return self.parse(line, raw, fields=fields)
+
+    def drain(self) -> None:
+        """Drop stale bytes waiting on the port (late replies), keeping the events among them."""
+        waiting = self.link.in_waiting
+        data = self.link.read(waiting) if waiting else b""
+        if data and not data.endswith(b"\n"):  # a line on its way: take it whole, never half of it
+            self.link.timeout = self.timeout
+            data += self.link.read_until(b"\n")
+        for raw in data.splitlines(keepends=True):
+            self.take_event(raw)
+
+    def take_event(self, raw: bytes) -> bool:
+        """Whether the line is a pushed event rather than a reply; a good one joins `events`."""
+        if not raw.startswith(b'{"event":'):
+            return False
+        line, good = unframe(raw)
+        if good:
+            self.events.append(json.loads(line))
+        else:
+            self.damaged_events += 1
+        return True
+
+    def wait_event(self, timeout: float | None = None) -> dict[str, Any]:
+        """The oldest pushed event, reading the port until one arrives within `timeout`."""
+        wait = timeout if timeout is not None else self.timeout
+        while not self.events:
+            self.take_event(self.read_line("(waiting for an event)", wait))
+        return self.events.pop(0)
 
     def read_line(self, request: str, timeout: float) -> bytes:
         """Read up to a newline within `timeout`."""
@@ -170,7 +202,7 @@ class BoardClient:
             sent, fields = self.wire_form(line)
             framed.append((self.next_id, line, fields, frame(sent, self.next_id)))
             self.next_id = self.next_id % 999_999_999 + 1
-        self.link.reset_input_buffer()
+        self.drain()
         self.link.timeout = wait
         replies: list[dict[str, Any]] = []
         received = b""  # read in whatever pieces arrive: one read per reply line is too slow at 1 Mbaud
@@ -192,6 +224,8 @@ class BoardClient:
                                         "check the port, the baud rate and that the board runs this firmware")
                 received += chunk
             raw, _, received = received.partition(b"\n")
+            if self.take_event(raw + b"\n"):
+                continue
             reply = self.parse(line, raw + b"\n", checksummed=True, fields=fields)
             if reply.get("id") != request_id:
                 raise FirmwareError(f"{self.port} answered request {request_id} ('{line}') with "

@@ -17,7 +17,7 @@ from testsupport import helpers
 
 ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard",
-                           commands="gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read"),
+                           commands="gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch"),
     "mega": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write, pwm_write"),
 }
 MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
@@ -183,7 +183,8 @@ def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardCli
 
 EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "GPIO_READ 7 up", "ANALOG_READ A0",
                  "ANALOG_READ 15", "PWM_WRITE 5 128", "RELAY_SET 8 1", "DHT_READ 2", "DHT_READ 2 dht11", "DHT_READ 3",
-                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways"]
+                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways",
+                 "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2"]
 
 
 def test_compact_and_json_modes_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
@@ -215,3 +216,28 @@ def test_compact_replies_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
         assert client.link.readline() == reply + b"\n", line
     client.link.write(b"!INFO\n")
     assert json.loads(client.link.readline())["compact"] == 1
+
+
+def test_watched_pin_changes_are_pushed_between_replies(uno: tuple[SimBoard, BoardClient]) -> None:
+    """GPIO_WATCH pushes a checksummed event per level change; the client keeps events apart
+    from replies, also while pipelining."""
+    sim, client = uno
+    client.info(compact=True)
+    sim.set_pin("PD7", 0)
+    assert client.request("GPIO_READ 7") == {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 0}
+    assert client.request("GPIO_WATCH 7 1") == {"ok": 1, "cmd": "GPIO_WATCH", "pin": 7, "watch": 1, "value": 0}
+    sim.set_pin("PD7", 1)
+    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
+    sim.set_pin("PD7", 0)
+    time.sleep(0.05)
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}  # the event before it is kept aside
+    assert client.events == [{"event": "GPIO_CHANGE", "pin": 7, "value": 0}]
+    client.events.clear()
+    sim.set_pin("PD7", 1)
+    replies = client.pipeline(["PING"] * 30)
+    assert all(r["cmd"] == "PING" for r in replies)
+    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
+    assert client.request("GPIO_WATCH 7 0")["watch"] == 0
+    sim.set_pin("PD7", 0)
+    time.sleep(0.05)
+    assert client.request("PING")["ok"] == 1 and client.events == [] and client.damaged_events == 0
