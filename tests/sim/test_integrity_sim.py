@@ -241,3 +241,15 @@ def test_watched_pin_changes_are_pushed_between_replies(uno: tuple[SimBoard, Boa
     sim.set_pin("PD7", 0)
     time.sleep(0.05)
     assert client.request("PING")["ok"] == 1 and client.events == [] and client.damaged_events == 0
+
+
+def test_mega_pwm_burst_never_answers_a_duty_nobody_sent(project: Path) -> None:
+    """Issue 11's case: 100 PWM_WRITEs in one write on the mega once got `ok` for `PWM_WRITE 5 4`."""
+    requests = [(pin, pin * 7) for pin in list(range(2, 14)) * 9][:100]
+    for _, client in board(project, "mega"):
+        client.link.write(b"".join(b"PWM_WRITE %d %d\n" % request for request in requests))
+        replies = [json.loads(line) for line in read_all(client)]
+        answered = [(r["pin"], r["duty"]) for r in replies if r["ok"] == 1]
+        assert set(answered) <= set(requests)
+        assert all(r["error"] == "overrun" for r in replies if r["ok"] == 0)
+        assert len(answered) < len(requests), "the burst should have overrun the 64-byte ring"
