@@ -148,13 +148,15 @@ class Renderer:
         self.env = make_environment(templates)
 
     def code_context(self, plan: Plan) -> dict[str, Any]:
-        """What code blocks see: board, transport, settings (also by bare NAME), info_reply."""
-        info = {"ok": 1, "cmd": "INFO", "board": plan.board["id"], "transport": plan.transport["id"],
-                "fw": __version__, "hash": plan.hash, "capabilities": plan.capabilities}
+        """What code blocks see: board, transport, settings (also by bare NAME), info_fields
+        (what INFO's reply holds after its "cmd")."""
+        info = {"board": plan.board["id"], "transport": plan.transport["id"], "fw": __version__,
+                "hash": plan.hash, "capabilities": plan.capabilities, "window": plan.transport["window"],
+                "checksum": "xor", "ids": 1, "compact": 1}
         uart = host_uart(plan) if plan.transport.get("uses_board_serial") else None
         return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture, "uart": uart,
                 "settings": plan.settings, **plan.settings,
-                "info_reply": json.dumps(info, separators=(",", ":")) + "\n"}
+                "info_fields": "," + json.dumps(info, separators=(",", ":"))[1:] + "\n"}
 
     def render_block(self, code: str | list[str], origin: str, context: dict[str, Any]) -> str:
         """Resolve @file: lines, then render with Jinja; errors name the definition and block."""

@@ -113,8 +113,8 @@ def test_info_reply_and_dispatch_match_the_selection(sketches: dict[str, Sketch]
     sketch, (_, capabilities) = sketches[name], CASES[name]
     assert sketch.capabilities == capabilities
     info = helpers.info_reply_in_sketch(sketch.content)
-    assert info == {"ok": 1, "cmd": "INFO", "board": sketch.board, "transport": sketch.transport,
-                    "fw": info["fw"], "hash": sketch.hash, "capabilities": capabilities}
+    assert info == {"board": sketch.board, "transport": sketch.transport, "fw": info["fw"], "hash": sketch.hash,
+                    "capabilities": capabilities, "window": info["window"], "checksum": "xor", "ids": 1, "compact": 1}
     assert re.fullmatch(r"[0-9a-f]{8}", sketch.hash)
     assert helpers.dispatch_names(sketch.content) == capabilities + SYSTEM
     for command in capabilities + SYSTEM:
@@ -272,7 +272,8 @@ def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> Non
       "valid transports: serial_standard, wifi_tcp"]),
     (uno("gpio_write", "dht_raed"),
      ["unknown command 'dht_raed' (--commands)", "did you mean 'dht_read'?",
-      "valid commands: analog_read, dht_read, gpio_read, gpio_write, info, ping, pwm_write, relay_set, reset"]),
+      "valid commands: analog_read, dht_read, gpio_read, gpio_watch, gpio_write, info, ping, pwm_write, "
+      "relay_set, reset"]),
     (uno(devices=("dht22_sensr",)),
      ["unknown device 'dht22_sensr' (--devices)", "did you mean 'dht22_sensor'?",
       "valid devices: dht11_sensor, dht22_sensor, led_dimmer, relay_module, soil_moisture_sensor"]),

@@ -29,7 +29,7 @@ PIO = str(VENV_BIN / "pio")
 PROJECT_PARTS = ("platformio.ini", "definitions", "templates", "generator", "extra_scripts", "sim",
                  "platforms", "requirements-generator.txt")
 
-INFO_PREFIX = b'{"ok":1,"cmd":"INFO",'
+INFO_PREFIX = b',"board":"'  # INFO's fields, printed after its reply's "cmd"
 
 
 # ---- project copies ------------------------------------------------------------------------
@@ -226,14 +226,14 @@ def read_intel_hex(path: Path) -> bytes:
 
 
 def find_info_reply(image: bytes) -> dict[str, Any]:
-    """The INFO reply stored in a firmware image, parsed: exactly one must be there."""
+    """The INFO fields stored in a firmware image (what follows "cmd"), parsed: exactly one must be there."""
     start = image.find(INFO_PREFIX)
     if start < 0:
         raise AssertionError("no INFO reply in the firmware image")
     if image.find(INFO_PREFIX, start + 1) >= 0:
         raise AssertionError("more than one INFO reply in the firmware image")
     end = image.index(b"\n", start)
-    return json.loads(image[start:end])
+    return json.loads(b"{" + image[start + 1:end])
 
 
 def avr_size(elf: Path) -> dict[str, int]:
@@ -288,13 +288,13 @@ def decode_c_literal(literal: str) -> bytes:
 
 
 def info_reply_in_sketch(content: str) -> dict[str, Any]:
-    """The INFO reply a sketch prints, decoded from its F("...") literal."""
-    match = re.search(r'fw_out->print\(F\(("\{\\"ok\\":1,\\"cmd\\":\\"INFO\\".*?(?<!\\)")\)\);', content)
+    """The INFO fields a sketch prints after its reply's "cmd", decoded from their F("...") literal."""
+    match = re.search(r'fw_out->print\(F\((",\\"board\\":.*?(?<!\\)")\)\);', content)
     if not match:
-        raise AssertionError("no INFO reply literal in the sketch")
+        raise AssertionError("no INFO fields literal in the sketch")
     data = decode_c_literal(match.group(1))
     assert data.endswith(b"\n"), "the INFO reply must end its line"
-    return json.loads(data)
+    return json.loads(b"{" + data[1:])
 
 
 def dispatch_names(content: str) -> list[str]:

@@ -36,8 +36,25 @@ static void fw_serial_begin() {
 {% endif %}
 }
 
+// Feeds what arrived; checks for lost bytes with every byte it reads, so no line that follows
+// a loss is answered as if it were whole.
 static void fw_serial_poll() {
-  while ({{ uart.name }}.available() > 0) fw_feed((char){{ uart.name }}.read());
+  for (int waiting = {{ uart.name }}.available(); waiting > 0; waiting = {{ uart.name }}.available()) {
+{% if arch == "avr" %}
+    // The core's ring holds SERIAL_RX_BUFFER_SIZE - 1 bytes and silently drops what arrives while
+    // it is full: a full ring means bytes right after these may be lost. The window declared in
+    // INFO keeps a host that honours it from ever filling it.
+    if (waiting >= SERIAL_RX_BUFFER_SIZE - 1) fw_rx_lost((uint16_t)waiting);
+    fw_feed((char){{ uart.name }}.read());
+{% else %}
+    const char c = (char){{ uart.name }}.read();
+    // The core's ring or the UART's FIFO overflowed (the ring drops its oldest bytes): some byte
+    // between the line in progress and the last one waiting is lost. Checked after the read, so
+    // a loss just before it is seen too.
+    if ({{ uart.name }}.hasOverrun()) fw_rx_lost((uint16_t)({{ uart.name }}.available() + 1));
+    fw_feed(c);
+{% endif %}
+  }
 {% if RS485_DE_PIN >= 0 %}
   fw_rs485.release();
 {% endif %}

@@ -6,6 +6,8 @@
 // interrupt-driven ring above for receiving, the data register for sending.
 // With openwch PR #201 (interrupt-driven Serial, OPT_USART_INT) the core defines
 // USART1_IRQHandler/USART2_IRQHandler itself for Serial1/Serial2: on those, its ring is used.
+// That ring overwrites itself when full and cannot tell: there, only the window declared in INFO
+// (and checksummed requests) protect against lost bytes.
 {% if RS485_DE_PIN >= 0 %}
 // RS-485: pin {{ RS485_DE_PIN }} enables the transceiver's driver only while a reply is sent.
 {% endif %}
@@ -56,6 +58,24 @@ static HardwareSerial fw_uart_setup(FW_UART);
 #else
 #define FW_UART_INTERRUPT
 #endif
+
+static uint16_t fw_uart_waiting() {
+  return (uint16_t)((fw_uart_head - fw_uart_tail) & (FW_UART_RING - 1));
+}
+
+static uint32_t fw_uart_overruns_seen = 0;
+
+// The next received byte, or -1; a new overrun first marks the bytes after those waiting as lost
+// (counted before the ring is measured: the loss is never placed after where it happened).
+static int fw_uart_next() {
+  const uint32_t overruns = fw_uart_overruns;
+  if (overruns != fw_uart_overruns_seen) {
+    fw_uart_overruns_seen = overruns;
+    fw_rx_lost(fw_uart_waiting());
+  }
+  return fw_uart_read();
+}
+
 extern "C" void {{ uart.name }}_IRQHandler(void) FW_UART_INTERRUPT;
 extern "C" void {{ uart.name }}_IRQHandler(void) {
   fw_uart_isr();
@@ -80,7 +100,7 @@ static void fw_serial_poll() {
 #ifdef FW_UART_CORE_RX
   while (FW_UART_CORE_RX.available() > 0) fw_feed((char)FW_UART_CORE_RX.read());
 #else
-  for (int c = fw_uart_read(); c >= 0; c = fw_uart_read()) fw_feed((char)c);
+  for (int c = fw_uart_next(); c >= 0; c = fw_uart_next()) fw_feed((char)c);
 #endif
 {% if RS485_DE_PIN >= 0 %}
   fw_uart.release();

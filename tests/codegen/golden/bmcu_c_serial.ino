@@ -21,6 +21,42 @@ static uint8_t fw_len = 0;
 static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to '\n'
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
+static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
+static bool fw_compact = false;      // the request's name began with '!': a compact reply
+static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
+static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
+
+// The transport found that bytes were lost right after the `waiting` bytes it has not fed yet:
+// every line from the one in progress to the one holding that position is refused with `overrun`.
+__attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
+  fw_rx_damaged = true;
+  if (waiting > fw_rx_until) fw_rx_until = waiting;
+}
+
+// A checksummed request gets a checksummed reply: this Print appends "*hh" (the XOR of the
+// line's bytes, two hex digits) before each '\n' it passes on to the transport's Print.
+class FwSummed : public Print {
+ public:
+  using Print::write;
+  Print* wire = nullptr;
+  size_t write(uint8_t c) override {
+    if (c == '\n') {
+      static const char hex[] = "0123456789ABCDEF";
+      wire->write('*');
+      wire->write(hex[sum_ >> 4]);
+      wire->write(hex[sum_ & 0x0F]);
+      sum_ = 0;
+    } else {
+      sum_ ^= c;
+    }
+    return wire->write(c);
+  }
+  void flush() override { wire->flush(); }
+
+ private:
+  uint8_t sum_ = 0;
+};
+static FwSummed fw_summed;
 
 // Writes s as a JSON string; anything outside printable ASCII is escaped as \u00XX.
 static void fw_put_json_string(const char* s) {
@@ -42,12 +78,37 @@ static void fw_put_json_string(const char* s) {
   fw_out->write('"');
 }
 
-static void fw_reply_begin() {
-  fw_out->print(F("{\"ok\":1,\"cmd\":"));
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; compact: [@<id> ]= for success, [@<id> ]! for failure
+static void fw_reply_head(char ok) {
+  if (fw_compact) {
+    if (fw_id >= 0) {
+      fw_out->write('@');
+      fw_out->print(fw_id);
+      fw_out->write(' ');
+    }
+    fw_out->write(ok == '1' ? '=' : '!');
+    return;
+  }
+  fw_out->print(F("{\"ok\":"));
+  fw_out->write(ok);
+  if (fw_id >= 0) {
+    fw_out->print(F(",\"id\":"));
+    fw_out->print(fw_id);
+  }
+  fw_out->print(F(",\"cmd\":"));
   fw_put_json_string(fw_cmd);
 }
 
+static void fw_reply_begin() {
+  fw_reply_head('1');
+}
+
+// Compact replies have no keys: each value follows a space, in the command's reply order.
 static void fw_reply_key(const __FlashStringHelper* key) {
+  if (fw_compact) {
+    fw_out->write(' ');
+    return;
+  }
   fw_out->print(F(",\""));
   fw_out->print(key);
   fw_out->print(F("\":"));
@@ -59,13 +120,18 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
 }
 
 static void fw_reply_end() {
-  fw_out->print(F("}\n"));
+  if (!fw_compact) fw_out->write('}');
+  fw_out->write('\n');
 }
 
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>"}
 static void fw_reply_error(const __FlashStringHelper* code) {
-  fw_out->print(F("{\"ok\":0,\"cmd\":"));
-  fw_put_json_string(fw_cmd);
+  fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\"}\n"));
@@ -73,8 +139,14 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}; name is a FW_FLASH string.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  fw_out->print(F("{\"ok\":0,\"cmd\":"));
-  fw_put_json_string(fw_cmd);
+  fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write(' ');
+    fw_out->print((const __FlashStringHelper*)name);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\",\"arg\":\""));
@@ -84,8 +156,60 @@ static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name
 
 static void fw_dispatch(char** tokens, uint8_t count);
 
-// Splits the line on spaces and tabs, upper-cases the command name and dispatches it.
+static int8_t fw_hex_digit(char c) {
+  if (c >= '0' && c <= '9') return (int8_t)(c - '0');
+  if (c >= 'A' && c <= 'F') return (int8_t)(c - 'A' + 10);
+  if (c >= 'a' && c <= 'f') return (int8_t)(c - 'a' + 10);
+  return -1;
+}
+
+// A line ending in "*hh": true when hh is the XOR of the bytes before '*'; cuts the suffix off.
+static bool fw_checksum_ok(uint8_t star) {
+  const int8_t high = fw_hex_digit(fw_line[star + 1]);
+  const int8_t low = high < 0 ? -1 : fw_hex_digit(fw_line[star + 2]);
+  if (low < 0 || fw_line[star + 3] != '\0') return false;
+  uint8_t sum = 0;
+  for (uint8_t i = 0; i < star; i++) sum ^= (uint8_t)fw_line[i];
+  fw_line[star] = '\0';
+  return sum == (uint8_t)((high << 4) | low);
+}
+
+// A request id: 1 to 9 decimal digits, nothing else.
+static bool fw_parse_id(const char* s, long* out) {
+  long value = 0;
+  uint8_t digits = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || ++digits > 9) return false;
+    value = value * 10 + (*s - '0');
+  }
+  *out = value;
+  return digits > 0;
+}
+
+static void fw_process_tokens();
+
+// Answers one received line: a "*hh" suffix is checked (and the reply gets one), then the
+// words are dispatched. The reply goes through fw_summed when the request was checksummed.
 static void fw_process_line() {
+  const char* star = strrchr(fw_line, '*');
+  if (!star) {
+    fw_process_tokens();
+    return;
+  }
+  Print* wire = fw_out;
+  fw_summed.wire = wire;
+  fw_out = &fw_summed;
+  if (fw_checksum_ok((uint8_t)(star - fw_line))) {
+    fw_process_tokens();
+  } else {
+    fw_reply_error(F("bad_checksum"));
+  }
+  fw_out = wire;
+}
+
+// Splits the line on spaces and tabs, takes an "@<id>" first word as the request id, upper-cases
+// the command name and dispatches it.
+static void fw_process_tokens() {
   char* tokens[FW_MAX_ARGS + 2];
   uint8_t count = 0;
   char* p = fw_line;
@@ -99,7 +223,29 @@ static void fw_process_line() {
     tokens[count++] = p;
     while (*p && *p != ' ' && *p != '\t') p++;
   }
+  if (count > 0 && tokens[0][0] == '@') {
+    long id;
+    if (!fw_parse_id(tokens[0] + 1, &id)) {
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+    fw_id = id;
+    if (count == 1) {  // an id but no command
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+    for (uint8_t i = 1; i < count; i++) tokens[i - 1] = tokens[i];
+    count--;
+  }
   if (count == 0) return;  // blank line: nothing to answer
+  if (tokens[0][0] == '!') {
+    fw_compact = true;
+    tokens[0]++;
+    if (!tokens[0][0]) {
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+  }
   for (char* c = tokens[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
@@ -108,6 +254,8 @@ static void fw_process_line() {
 }
 
 static void fw_reset_line() {
+  fw_id = -1;
+  fw_compact = false;
   fw_len = 0;
   fw_overflow = false;
   fw_bad_byte = false;
@@ -115,11 +263,16 @@ static void fw_reset_line() {
 
 // Feeds one received byte; a complete line is answered at once. Never blocks.
 static void fw_feed(char c) {
+  const bool past_loss = fw_rx_until == 0;
+  if (!past_loss) fw_rx_until--;
   if (c == '\r') return;
   if (c == '\n') {
     fw_line[fw_len] = '\0';
     fw_cmd = "";
-    if (fw_overflow) {
+    if (fw_rx_damaged) {
+      fw_reply_error(F("overrun"));  // bytes of this line may be missing: never guess
+      if (past_loss) fw_rx_damaged = false;
+    } else if (fw_overflow) {
       fw_reply_error(F("line_too_long"));
     } else if (fw_bad_byte) {
       fw_reply_error(F("bad_request"));
@@ -222,6 +375,8 @@ static int fw_uart_read() {
 // interrupt-driven ring above for receiving, the data register for sending.
 // With openwch PR #201 (interrupt-driven Serial, OPT_USART_INT) the core defines
 // USART1_IRQHandler/USART2_IRQHandler itself for Serial1/Serial2: on those, its ring is used.
+// That ring overwrites itself when full and cannot tell: there, only the window declared in INFO
+// (and checksummed requests) protect against lost bytes.
 class FwUart : public Print {
  public:
   using Print::write;
@@ -251,6 +406,24 @@ static HardwareSerial fw_uart_setup(FW_UART);
 #else
 #define FW_UART_INTERRUPT
 #endif
+
+static uint16_t fw_uart_waiting() {
+  return (uint16_t)((fw_uart_head - fw_uart_tail) & (FW_UART_RING - 1));
+}
+
+static uint32_t fw_uart_overruns_seen = 0;
+
+// The next received byte, or -1; a new overrun first marks the bytes after those waiting as lost
+// (counted before the ring is measured: the loss is never placed after where it happened).
+static int fw_uart_next() {
+  const uint32_t overruns = fw_uart_overruns;
+  if (overruns != fw_uart_overruns_seen) {
+    fw_uart_overruns_seen = overruns;
+    fw_rx_lost(fw_uart_waiting());
+  }
+  return fw_uart_read();
+}
+
 extern "C" void USART1_IRQHandler(void) FW_UART_INTERRUPT;
 extern "C" void USART1_IRQHandler(void) {
   fw_uart_isr();
@@ -271,7 +444,7 @@ static void fw_serial_poll() {
 #ifdef FW_UART_CORE_RX
   while (FW_UART_CORE_RX.available() > 0) fw_feed((char)FW_UART_CORE_RX.read());
 #else
-  for (int c = fw_uart_read(); c >= 0; c = fw_uart_read()) fw_feed((char)c);
+  for (int c = fw_uart_next(); c >= 0; c = fw_uart_next()) fw_feed((char)c);
 #endif
 }
 
@@ -298,8 +471,8 @@ static void cmd_gpio_read(const long* args) {
 
 // ---- functions: command gpio_write
 static void cmd_gpio_write(const long* args) {
+  digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);  // level first: no glitch when it becomes an output
   pinMode((uint8_t)args[0], OUTPUT);
-  digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);
   fw_reply_begin();
   fw_reply_int(F("pin"), args[0]);
   fw_reply_int(F("value"), args[1]);
@@ -319,7 +492,9 @@ static void cmd_pwm_write(const long* args) {
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
-  fw_out->print(F("{\"ok\":1,\"cmd\":\"INFO\",\"board\":\"bmcu_c\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"23dee3b6\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\"]}\012"));
+  fw_compact = false;  // INFO answers in JSON: it is how a host learns about compact replies
+  fw_reply_begin();
+  fw_out->print(F(",\"board\":\"bmcu_c\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"23dee3b6\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"compact\":1}\012"));
 }
 
 // ---- functions: command ping

@@ -24,6 +24,42 @@ static uint8_t fw_len = 0;
 static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to '\n'
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
+static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
+static bool fw_compact = false;      // the request's name began with '!': a compact reply
+static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
+static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
+
+// The transport found that bytes were lost right after the `waiting` bytes it has not fed yet:
+// every line from the one in progress to the one holding that position is refused with `overrun`.
+__attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
+  fw_rx_damaged = true;
+  if (waiting > fw_rx_until) fw_rx_until = waiting;
+}
+
+// A checksummed request gets a checksummed reply: this Print appends "*hh" (the XOR of the
+// line's bytes, two hex digits) before each '\n' it passes on to the transport's Print.
+class FwSummed : public Print {
+ public:
+  using Print::write;
+  Print* wire = nullptr;
+  size_t write(uint8_t c) override {
+    if (c == '\n') {
+      static const char hex[] = "0123456789ABCDEF";
+      wire->write('*');
+      wire->write(hex[sum_ >> 4]);
+      wire->write(hex[sum_ & 0x0F]);
+      sum_ = 0;
+    } else {
+      sum_ ^= c;
+    }
+    return wire->write(c);
+  }
+  void flush() override { wire->flush(); }
+
+ private:
+  uint8_t sum_ = 0;
+};
+static FwSummed fw_summed;
 
 // Writes s as a JSON string; anything outside printable ASCII is escaped as \u00XX.
 static void fw_put_json_string(const char* s) {
@@ -45,12 +81,37 @@ static void fw_put_json_string(const char* s) {
   fw_out->write('"');
 }
 
-static void fw_reply_begin() {
-  fw_out->print(F("{\"ok\":1,\"cmd\":"));
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; compact: [@<id> ]= for success, [@<id> ]! for failure
+static void fw_reply_head(char ok) {
+  if (fw_compact) {
+    if (fw_id >= 0) {
+      fw_out->write('@');
+      fw_out->print(fw_id);
+      fw_out->write(' ');
+    }
+    fw_out->write(ok == '1' ? '=' : '!');
+    return;
+  }
+  fw_out->print(F("{\"ok\":"));
+  fw_out->write(ok);
+  if (fw_id >= 0) {
+    fw_out->print(F(",\"id\":"));
+    fw_out->print(fw_id);
+  }
+  fw_out->print(F(",\"cmd\":"));
   fw_put_json_string(fw_cmd);
 }
 
+static void fw_reply_begin() {
+  fw_reply_head('1');
+}
+
+// Compact replies have no keys: each value follows a space, in the command's reply order.
 static void fw_reply_key(const __FlashStringHelper* key) {
+  if (fw_compact) {
+    fw_out->write(' ');
+    return;
+  }
   fw_out->print(F(",\""));
   fw_out->print(key);
   fw_out->print(F("\":"));
@@ -63,17 +124,26 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
 
 static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
   fw_reply_key(key);
-  fw_put_json_string(value);
+  if (fw_compact) {
+    fw_out->print(value);  // the commands' strings are single words
+  } else {
+    fw_put_json_string(value);
+  }
 }
 
 static void fw_reply_end() {
-  fw_out->print(F("}\n"));
+  if (!fw_compact) fw_out->write('}');
+  fw_out->write('\n');
 }
 
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>"}
 static void fw_reply_error(const __FlashStringHelper* code) {
-  fw_out->print(F("{\"ok\":0,\"cmd\":"));
-  fw_put_json_string(fw_cmd);
+  fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\"}\n"));
@@ -81,8 +151,14 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}; name is a FW_FLASH string.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  fw_out->print(F("{\"ok\":0,\"cmd\":"));
-  fw_put_json_string(fw_cmd);
+  fw_reply_head('0');
+  if (fw_compact) {
+    fw_out->print(code);
+    fw_out->write(' ');
+    fw_out->print((const __FlashStringHelper*)name);
+    fw_out->write('\n');
+    return;
+  }
   fw_out->print(F(",\"error\":\""));
   fw_out->print(code);
   fw_out->print(F("\",\"arg\":\""));
@@ -92,8 +168,60 @@ static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name
 
 static void fw_dispatch(char** tokens, uint8_t count);
 
-// Splits the line on spaces and tabs, upper-cases the command name and dispatches it.
+static int8_t fw_hex_digit(char c) {
+  if (c >= '0' && c <= '9') return (int8_t)(c - '0');
+  if (c >= 'A' && c <= 'F') return (int8_t)(c - 'A' + 10);
+  if (c >= 'a' && c <= 'f') return (int8_t)(c - 'a' + 10);
+  return -1;
+}
+
+// A line ending in "*hh": true when hh is the XOR of the bytes before '*'; cuts the suffix off.
+static bool fw_checksum_ok(uint8_t star) {
+  const int8_t high = fw_hex_digit(fw_line[star + 1]);
+  const int8_t low = high < 0 ? -1 : fw_hex_digit(fw_line[star + 2]);
+  if (low < 0 || fw_line[star + 3] != '\0') return false;
+  uint8_t sum = 0;
+  for (uint8_t i = 0; i < star; i++) sum ^= (uint8_t)fw_line[i];
+  fw_line[star] = '\0';
+  return sum == (uint8_t)((high << 4) | low);
+}
+
+// A request id: 1 to 9 decimal digits, nothing else.
+static bool fw_parse_id(const char* s, long* out) {
+  long value = 0;
+  uint8_t digits = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9' || ++digits > 9) return false;
+    value = value * 10 + (*s - '0');
+  }
+  *out = value;
+  return digits > 0;
+}
+
+static void fw_process_tokens();
+
+// Answers one received line: a "*hh" suffix is checked (and the reply gets one), then the
+// words are dispatched. The reply goes through fw_summed when the request was checksummed.
 static void fw_process_line() {
+  const char* star = strrchr(fw_line, '*');
+  if (!star) {
+    fw_process_tokens();
+    return;
+  }
+  Print* wire = fw_out;
+  fw_summed.wire = wire;
+  fw_out = &fw_summed;
+  if (fw_checksum_ok((uint8_t)(star - fw_line))) {
+    fw_process_tokens();
+  } else {
+    fw_reply_error(F("bad_checksum"));
+  }
+  fw_out = wire;
+}
+
+// Splits the line on spaces and tabs, takes an "@<id>" first word as the request id, upper-cases
+// the command name and dispatches it.
+static void fw_process_tokens() {
   char* tokens[FW_MAX_ARGS + 2];
   uint8_t count = 0;
   char* p = fw_line;
@@ -107,7 +235,29 @@ static void fw_process_line() {
     tokens[count++] = p;
     while (*p && *p != ' ' && *p != '\t') p++;
   }
+  if (count > 0 && tokens[0][0] == '@') {
+    long id;
+    if (!fw_parse_id(tokens[0] + 1, &id)) {
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+    fw_id = id;
+    if (count == 1) {  // an id but no command
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+    for (uint8_t i = 1; i < count; i++) tokens[i - 1] = tokens[i];
+    count--;
+  }
   if (count == 0) return;  // blank line: nothing to answer
+  if (tokens[0][0] == '!') {
+    fw_compact = true;
+    tokens[0]++;
+    if (!tokens[0][0]) {
+      fw_reply_error(F("bad_request"));
+      return;
+    }
+  }
   for (char* c = tokens[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
@@ -116,6 +266,8 @@ static void fw_process_line() {
 }
 
 static void fw_reset_line() {
+  fw_id = -1;
+  fw_compact = false;
   fw_len = 0;
   fw_overflow = false;
   fw_bad_byte = false;
@@ -123,11 +275,16 @@ static void fw_reset_line() {
 
 // Feeds one received byte; a complete line is answered at once. Never blocks.
 static void fw_feed(char c) {
+  const bool past_loss = fw_rx_until == 0;
+  if (!past_loss) fw_rx_until--;
   if (c == '\r') return;
   if (c == '\n') {
     fw_line[fw_len] = '\0';
     fw_cmd = "";
-    if (fw_overflow) {
+    if (fw_rx_damaged) {
+      fw_reply_error(F("overrun"));  // bytes of this line may be missing: never guess
+      if (past_loss) fw_rx_damaged = false;
+    } else if (fw_overflow) {
       fw_reply_error(F("line_too_long"));
     } else if (fw_bad_byte) {
       fw_reply_error(F("bad_request"));
@@ -185,24 +342,30 @@ static void fw_serial_begin() {
   fw_out = &Serial;
 }
 
+// Feeds what arrived; checks for lost bytes with every byte it reads, so no line that follows
+// a loss is answered as if it were whole.
 static void fw_serial_poll() {
-  while (Serial.available() > 0) fw_feed((char)Serial.read());
+  for (int waiting = Serial.available(); waiting > 0; waiting = Serial.available()) {
+    // The core's ring holds SERIAL_RX_BUFFER_SIZE - 1 bytes and silently drops what arrives while
+    // it is full: a full ring means bytes right after these may be lost. The window declared in
+    // INFO keeps a host that honours it from ever filling it.
+    if (waiting >= SERIAL_RX_BUFFER_SIZE - 1) fw_rx_lost((uint16_t)waiting);
+    fw_feed((char)Serial.read());
+  }
 }
 
 // ---- globals: command dht_read
-// DHT single-wire pulse timing on AVR: busy loops on the port register, interrupts off.
+// DHT single-wire pulse timing on AVR: busy loops on the port register, interrupts ON.
 // Returns 1 + the loop count while the line stays at `level`, or 0 after about 200 us.
+// The 40 bits take 4-5 ms: with interrupts off, a USART keeps only the 2 bytes it can hold of
+// the ~50 that arrive at 115200. Interrupt handlers (serial receive, millis tick: a few us each)
+// only shorten the pulse they land in, and a bit is read by comparing its high pulse (~27 us
+// for 0, ~70 us for 1) with its ~50 us low one: 20 us of margin either way.
 static uint8_t dht_in_port;
 static uint8_t dht_in_mask;
 
-// Interrupts are off while the 40 bits arrive.
-static void dht_lock() {
-  noInterrupts();
-}
-
-static void dht_unlock() {
-  interrupts();
-}
+static void dht_lock() {}
+static void dht_unlock() {}
 
 static uint16_t dht_pulse(uint8_t level) {
   const uint16_t limit = (uint16_t)(F_CPU / 40000UL);  // ~8 cycles a turn: ~200 us
@@ -321,8 +484,8 @@ static void cmd_gpio_read(const long* args) {
 
 // ---- functions: command gpio_write
 static void cmd_gpio_write(const long* args) {
+  digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);  // level first: no glitch when it becomes an output
   pinMode((uint8_t)args[0], OUTPUT);
-  digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);
   fw_reply_begin();
   fw_reply_int(F("pin"), args[0]);
   fw_reply_int(F("value"), args[1]);
@@ -353,7 +516,9 @@ static void cmd_relay_set(const long* args) {
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
-  fw_out->print(F("{\"ok\":1,\"cmd\":\"INFO\",\"board\":\"arduino_mega2560\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"0cd2139c\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"]}\012"));
+  fw_compact = false;  // INFO answers in JSON: it is how a host learns about compact replies
+  fw_reply_begin();
+  fw_out->print(F(",\"board\":\"arduino_mega2560\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"0cd2139c\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"compact\":1}\012"));
 }
 
 // ---- functions: command ping

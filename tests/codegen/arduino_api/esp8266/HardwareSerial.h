@@ -35,6 +35,8 @@ public:
     size_t write(const uint8_t *buffer, size_t size) override;
     using Print::write;
     operator bool() const;
+    // 3.1.2: true once the receive ring or FIFO overflowed since the last call (which clears it).
+    bool hasOverrun(void);
 };
 
 extern HardwareSerial Serial;

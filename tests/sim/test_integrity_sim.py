@@ -1,0 +1,251 @@
+"""Line integrity on the simulated boards (docs/protocol.md, "Integrity"): bursts that overrun the
+board's receive ring are refused, never merged into a request nobody sent; checksums and ids;
+the pipelining client within the window INFO states. Real `pio run`, simavr and pyserial."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.host.client import BoardClient, frame, unframe
+from generator.sim.board import PinEvent, SimBoard
+from testsupport import helpers
+
+ENVS = {
+    "uno": helpers.avr_env("uno", transport="serial_standard",
+                           commands="gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch"),
+    "mega": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write, pwm_write"),
+}
+MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
+# Arduino pin -> simulator port pin, for the pins the bursts write.
+PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4"},
+         "mega": {22: "PA0", 23: "PA1", 24: "PA2", 25: "PA3", 26: "PA4", 27: "PA5", 28: "PA6", 29: "PA7"}}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project copy with the uno and mega envs, built once by a real `pio run`."""
+    root = helpers.copy_project(tmp_path_factory.mktemp("integrity") / "project")
+    helpers.set_envs(root, ENVS, defaults={"extra_scripts": "\npre:extra_scripts/generate_firmware.py"})
+    result = helpers.run_pio(root, "run", *[arg for env in ENVS for arg in ("-e", env)])
+    assert result.returncode == 0, result.output
+    return root
+
+
+def board(project: Path, env: str) -> Iterator[tuple[SimBoard, BoardClient]]:
+    mcu, f_cpu = MCU[env]
+    with SimBoard(helpers.build_dir(project, env) / "firmware.elf", mcu, f_cpu) as sim:
+        with BoardClient(sim.serial_port, 115200, timeout=3.0) as client:
+            client.wait_ready()
+            yield sim, client
+
+
+@pytest.fixture
+def uno(project: Path) -> Iterator[tuple[SimBoard, BoardClient]]:
+    yield from board(project, "uno")
+
+
+def read_all(client: BoardClient, quiet: float = 1.0) -> list[bytes]:
+    """Every reply line until the board has been quiet for `quiet` seconds."""
+    lines: list[bytes] = []
+    client.link.timeout = quiet
+    while True:
+        line = client.link.readline()
+        if not line:
+            return lines
+        lines.append(line)
+
+
+def burst_requests(env: str) -> list[tuple[int, int]]:
+    """100 (pin, value) writes: each pin always with the same value, so a merged line that
+    happens to parse shows as a reply or a pin level nobody asked for."""
+    pins = list(PORTS[env])
+    return [(pins[i % len(pins)], pins.index(pins[i % len(pins)]) % 2) for i in range(100)]
+
+
+@pytest.mark.parametrize("env", ["uno", "mega"])
+def test_100_requests_in_one_write_never_run_one_not_sent(project: Path, env: str) -> None:
+    """More than the receive ring holds, written at once: replies come in order, lines that lost
+    bytes are refused with `overrun`, and no reply or pin level is for a request not sent."""
+    requests = burst_requests(env)
+    for sim, client in board(project, env):
+        since = sim.mark()
+        client.link.write(b"".join(b"GPIO_WRITE %d %d\n" % request for request in requests))
+        replies = [json.loads(line) for line in read_all(client)]
+        assert 0 < len(replies) <= len(requests)
+        position = 0
+        for reply in replies:
+            if reply["ok"] == 0:
+                assert reply["error"] == "overrun", reply
+                continue
+            answered = (reply["pin"], reply["value"])
+            assert answered in requests[position:], f"{reply} answers no request sent after the last one"
+            position = requests.index(answered, position) + 1
+        refused = sum(1 for reply in replies if reply["ok"] == 0)
+        assert refused > 0, "the burst should have overrun the 64-byte ring"
+        expected = {PORTS[env][pin]: value for pin, value in requests}
+        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent)]
+        assert {e.pin for e in changes} <= set(expected), "a pin nobody wrote changed"
+        for event in changes:
+            assert event.level == expected[event.pin], f"{event}: nobody asked for that level"
+        # The line the last loss fell in may continue in the next one sent: that one is refused too.
+        assert client.request("PING") in ({"ok": 1, "cmd": "PING"}, {"ok": 0, "cmd": "", "error": "overrun"})
+        assert client.request("PING") == {"ok": 1, "cmd": "PING"}  # and the board goes on
+
+
+@pytest.mark.parametrize("env", ["uno", "mega"])
+def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(project: Path, env: str) -> None:
+    requests = burst_requests(env)
+    for sim, client in board(project, env):
+        client.info()
+        assert client.window == 62
+        replies = client.pipeline([f"GPIO_WRITE {pin} {value}" for pin, value in requests])
+        assert [(r["ok"], r["pin"], r["value"]) for r in replies] == [(1, p, v) for p, v in requests]
+        for pin, value in requests:
+            assert sim.read_pin(PORTS[env][pin]) == ("out", value)
+
+
+def test_pipelined_client_fills_the_window(uno: tuple[SimBoard, BoardClient]) -> None:
+    """The client keeps up to the full window of bytes in flight: 60 PINGs take far less than 60
+    round trips, and every reply matches its request's id."""
+    sim, client = uno
+    client.info()
+    lines = ["PING", "GPIO_READ 7", "ANALOG_READ A0", "GPIO_WRITE 13 1"] * 15
+    sent: list[bytes] = []
+    write = client.link.write
+
+    def spy(data: bytes) -> int | None:
+        sent.append(data)
+        return write(data)
+
+    client.link.write = spy  # type: ignore[method-assign]
+    replies = client.pipeline(lines)
+    assert [r["cmd"] for r in replies] == [line.split()[0] for line in lines]
+    assert all(r["ok"] == 1 for r in replies)
+    first = sent[0]
+    assert client.window - 25 < len(first) <= client.window, "the first write fills the window"
+    assert first.count(b"\n") > 1
+
+
+def test_checksummed_request_with_one_flipped_bit_is_refused(uno: tuple[SimBoard, BoardClient]) -> None:
+    sim, client = uno
+    good = frame("GPIO_WRITE 12 1", 41)
+    client.link.write(good)
+    line, ok = unframe(client.link.readline())
+    assert ok is True and json.loads(line) == {"ok": 1, "id": 41, "cmd": "GPIO_WRITE", "pin": 12, "value": 1}
+    sim.wait_for_pin("PB4", 1, timeout=2)
+    for bit in range(8):
+        damaged = bytearray(frame("GPIO_WRITE 12 0", 42))
+        damaged[len(b"@42 GPIO_WRITE 12 ")] ^= 1 << bit  # the value's '0'
+        client.link.write(bytes(damaged))
+        line, ok = unframe(client.link.readline())
+        reply = json.loads(line)
+        assert reply["ok"] == 0 and reply["error"] in ("bad_checksum", "bad_request"), reply
+    time.sleep(0.1)
+    assert sim.read_pin("PB4") == ("out", 1), "a damaged request moved the pin"
+
+
+def test_plain_typed_requests_and_ids_without_checksum(uno: tuple[SimBoard, BoardClient]) -> None:
+    _, client = uno
+    assert client.request("ping") == {"ok": 1, "cmd": "PING"}
+    assert client.request("@7 ping") == {"ok": 1, "id": 7, "cmd": "PING"}
+    assert client.request("@7 NOPE") == {"ok": 0, "id": 7, "cmd": "NOPE", "error": "unknown_command"}
+    assert client.request("@x PING")["error"] == "bad_request"
+    assert client.request("@12")["error"] == "bad_request"
+    client.link.write(b"@7 PING*47\n")  # docs/protocol.md's example, both ways
+    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
+    client.link.write(b"PING*10\n")
+    assert client.link.readline() == b'{"ok":1,"cmd":"PING"}*65\n'
+    info = client.request("@3 INFO")
+    assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, 62, "xor", 1)
+
+
+def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardClient]) -> None:
+    """Interrupts stay on while the 40 bits arrive: requests written right behind DHT_READ (the
+    board receives them during the read) are all answered, and the reading stays right."""
+    sim, client = uno
+    sim.attach_dht("PD2", "dht22", 21.5, 48.3)
+    client.info()
+    replies: list[dict[str, Any]] = client.pipeline(["DHT_READ 2", "PING", "PING", "GPIO_READ 7", "PING", "PING"])
+    assert replies[0] == {"ok": 1, "id": replies[0]["id"], "cmd": "DHT_READ", "pin": 2, "model": "dht22",
+                          "temperature": 21.5, "humidity": 48.3}
+    assert [r["cmd"] for r in replies[1:]] == ["PING", "PING", "GPIO_READ", "PING", "PING"]
+    assert all(r["ok"] == 1 for r in replies)
+
+
+EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "GPIO_READ 7 up", "ANALOG_READ A0",
+                 "ANALOG_READ 15", "PWM_WRITE 5 128", "RELAY_SET 8 1", "DHT_READ 2", "DHT_READ 2 dht11", "DHT_READ 3",
+                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways",
+                 "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2"]
+
+
+def test_compact_and_json_modes_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
+    """The same requests answered in JSON, then in compact mode one by one and pipelined: the
+    client turns compact replies into the very objects JSON mode gives, errors included."""
+    sim, client = uno
+    sim.attach_dht("PD2", "dht22", -3.5, 61.0)
+    sim.set_adc(0, 2500)
+    sim.set_adc(1, 1000)
+    sim.set_pin("PD7", 1)
+    identity = client.info()
+    json_replies = [client.request(line) for line in EVERY_COMMAND]
+    client.info(compact=True)
+    assert set(client.compact) == {c.upper() for c in identity.capabilities} | {"PING"}
+    compact_replies = [client.request(line) for line in EVERY_COMMAND]
+    assert compact_replies == json_replies
+    pipelined = client.pipeline(EVERY_COMMAND)
+    assert [{k: v for k, v in r.items() if k != "id"} for r in pipelined] == json_replies
+    assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
+    assert json_replies[12]["arg"] == "value" and json_replies[13]["error"] == "reserved_pin"
+
+
+def test_compact_replies_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
+    """What compact replies look like (docs/protocol.md), and that INFO stays JSON."""
+    _, client = uno
+    for line, reply in [(b"!GPIO_WRITE 13 1", b"= 13 1"), (b"@9 !PING", b"@9 ="), (b"!PWM_WRITE 4 1", b"!bad_pin pin"),
+                        (b"!NOPE", b"!unknown_command"), (b"!", b"!bad_request")]:
+        client.link.write(line + b"\n")
+        assert client.link.readline() == reply + b"\n", line
+    client.link.write(b"!INFO\n")
+    assert json.loads(client.link.readline())["compact"] == 1
+
+
+def test_watched_pin_changes_are_pushed_between_replies(uno: tuple[SimBoard, BoardClient]) -> None:
+    """GPIO_WATCH pushes a checksummed event per level change; the client keeps events apart
+    from replies, also while pipelining."""
+    sim, client = uno
+    client.info(compact=True)
+    sim.set_pin("PD7", 0)
+    assert client.request("GPIO_READ 7") == {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 0}
+    assert client.request("GPIO_WATCH 7 1") == {"ok": 1, "cmd": "GPIO_WATCH", "pin": 7, "watch": 1, "value": 0}
+    sim.set_pin("PD7", 1)
+    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
+    sim.set_pin("PD7", 0)
+    time.sleep(0.05)
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}  # the event before it is kept aside
+    assert client.events == [{"event": "GPIO_CHANGE", "pin": 7, "value": 0}]
+    client.events.clear()
+    sim.set_pin("PD7", 1)
+    replies = client.pipeline(["PING"] * 30)
+    assert all(r["cmd"] == "PING" for r in replies)
+    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
+    assert client.request("GPIO_WATCH 7 0")["watch"] == 0
+    sim.set_pin("PD7", 0)
+    time.sleep(0.05)
+    assert client.request("PING")["ok"] == 1 and client.events == [] and client.damaged_events == 0
+
+
+def test_mega_pwm_burst_never_answers_a_duty_nobody_sent(project: Path) -> None:
+    """Issue 11's case: 100 PWM_WRITEs in one write on the mega once got `ok` for `PWM_WRITE 5 4`."""
+    requests = [(pin, pin * 7) for pin in list(range(2, 14)) * 9][:100]
+    for _, client in board(project, "mega"):
+        client.link.write(b"".join(b"PWM_WRITE %d %d\n" % request for request in requests))
+        replies = [json.loads(line) for line in read_all(client)]
+        answered = [(r["pin"], r["duty"]) for r in replies if r["ok"] == 1]
+        assert set(answered) <= set(requests)
+        assert all(r["error"] == "overrun" for r in replies if r["ok"] == 0)
+        assert len(answered) < len(requests), "the burst should have overrun the 64-byte ring"
