@@ -21,6 +21,7 @@ from generator.errors import FirmwareError
 from generator.paths import extra_configs
 from generator.pioenv.options import EnvOptions
 
+SYSENV = re.compile(r"\$\{sysenv\.([A-Za-z_][A-Za-z0-9_]*)\}")
 VARIABLE = re.compile(r"\$\{(?:([^\.\}\()]+)\.)?([^\}]+)\}")  # PlatformIO's VARTPL_RE
 DEPTH = 50
 
@@ -75,6 +76,12 @@ class ProjectIni:
                 raw = self.parser.get(current, option, raw=True)
                 return VARIABLE.sub(lambda m: self._expand(section, option, m, depth), raw)
         return None
+
+    def sysenv_names(self, section: str, option: str) -> list[str]:
+        """The environment variables `option`'s raw text in `section` reads with ${sysenv.NAME}."""
+        if not self.parser.has_option(section, option):
+            return []
+        return SYSENV.findall(self.parser.get(section, option, raw=True))
 
     def _expand(self, parent: str, parent_option: str, match: re.Match[str], depth: int) -> str:
         section, option = match.group(1), match.group(2)

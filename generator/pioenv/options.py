@@ -2,15 +2,14 @@
 every extra script uses (they hand over `ProjectConfig.items(env=NAME, as_dict=True)`)."""
 from __future__ import annotations
 
-import configparser
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.codegen.selection import PREFIX
-from generator.paths import DEFINITIONS, extra_configs
+from generator.errors import FirmwareError
+from generator.paths import DEFINITIONS
 from generator.values import parse_bool
 
 # A project's own definitions folders, layered over the shipped ones; not part of the selection.
@@ -63,26 +62,20 @@ class EnvOptions:
     def env_vars(self) -> dict[str, list[str]]:
         """The environment variables each custom_firmware_* option reads (${sysenv.NAME}), from
         the raw text of platformio.ini and its extra_configs; {} when it cannot be read."""
+        from generator.pioenv.inifile import ProjectIni  # noqa: PLC0415 - inifile builds EnvOptions
+
         if self.config_path is None:
             return {}
-        parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"),
-                                           strict=False)
         try:
-            parser.read(self.config_path, encoding="utf-8")
-            parser.read(extra_configs(self.config_path, parser.get("platformio", "extra_configs", fallback="")),
-                        encoding="utf-8")
-        except (OSError, configparser.Error, UnicodeDecodeError):
+            ini = ProjectIni(self.config_path)
+        except FirmwareError:
             return {}
         out: dict[str, list[str]] = {}
         for option, section in self.sections.items():
-            if option.startswith(PREFIX) and parser.has_option(section, option):
-                names = SYSENV.findall(parser.get(section, option))
-                if names:
-                    out[option] = names
+            names = ini.sysenv_names(section, option) if option.startswith(PREFIX) else []
+            if names:
+                out[option] = names
         return out
-
-
-SYSENV = re.compile(r"\$\{sysenv\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def option_sections(walk: Iterable[tuple[str, str]]) -> dict[str, str]:
