@@ -22,7 +22,7 @@ def _sketch(env):
 
 def _options(env) -> EnvOptions:
     name = env.subst("$PIOENV")
-    return EnvOptions(name, env.GetProjectConfig().items(env=name, as_dict=True))
+    return EnvOptions.from_project_config(name, env.GetProjectConfig(), env.subst("$PROJECT_CONFIG"))
 
 
 def probe(source, target, env) -> int:

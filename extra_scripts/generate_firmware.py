@@ -19,7 +19,7 @@ if (PROJECT_DIR / "generator" / "glue.py").is_file() and str(PROJECT_DIR) not in
 try:
     from generator import glue
     from generator.paths import is_checkout, user_sketch_root
-    from generator.pioenv.options import EnvOptions, Hardware, option_sections
+    from generator.pioenv.options import EnvOptions, Hardware
 except ImportError:
     print(f"error: the firmware generator is not installed in PlatformIO's Python ({env.subst('$PYTHONEXE')})\n"
           f"  hint: run: \"{env.subst('$PYTHONEXE')}\" -m pip install <the generator's folder or git URL>")
@@ -44,9 +44,7 @@ def run(env) -> None:
     name = env.subst("$PIOENV")
     checkout = is_checkout(PROJECT_DIR)
     src_dir = Path(env.subst("$PROJECT_SRC_DIR")) if checkout else user_sketch_root(PROJECT_DIR)
-    config = env.GetProjectConfig()
-    options = EnvOptions(name, config.items(env=name, as_dict=True),
-                         option_sections(config.walk_options(f"env:{name}")), Path(env.subst("$PROJECT_CONFIG")))
+    options = EnvOptions.from_project_config(name, env.GetProjectConfig(), env.subst("$PROJECT_CONFIG"))
     hardware = Hardware(env.subst("$BOARD"), env.BoardConfig().get("build.mcu", ""), env.subst("$PIOPLATFORM"))
     if checkout:
         env.Replace(PROJECT_SRC_DIR=str(glue.sketch_folder(src_dir, name)))

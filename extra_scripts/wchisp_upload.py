@@ -18,7 +18,7 @@ from generator.pioenv.upload import built_image, klipper_image
 
 # Read now, before the platform's upload step may auto-detect (guess) a port into UPLOAD_PORT.
 GIVEN_PORT = env.subst("$UPLOAD_PORT")
-OPTIONS = EnvOptions(env.subst("$PIOENV"), env.GetProjectConfig().items(env=env.subst("$PIOENV"), as_dict=True))
+OPTIONS = EnvOptions.from_project_config(env.subst("$PIOENV"), env.GetProjectConfig(), env.subst("$PROJECT_CONFIG"))
 
 
 def upload(source, target, env) -> int:

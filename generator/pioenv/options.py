@@ -26,6 +26,13 @@ class EnvOptions:
     sections: Mapping[str, str] = field(default_factory=dict)  # option -> the section that sets it
     config_path: Path | None = None                              # platformio.ini, read raw for ${sysenv.X}
 
+    @classmethod
+    def from_project_config(cls, name: str, config: Any, config_path: str) -> EnvOptions:
+        """From PlatformIO's ProjectConfig (what `env.GetProjectConfig()` gives the extra scripts;
+        used through its items() and walk_options() only, so nothing imports PlatformIO)."""
+        return cls(name, config.items(env=name, as_dict=True),
+                   option_sections(config.walk_options(f"env:{name}")), Path(config_path))
+
     @property
     def section(self) -> str:
         return f"[env:{self.name}]"
