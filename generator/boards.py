@@ -42,6 +42,7 @@ class BoardFacts:
     mcu: str
     f_cpu: int
     flash_bytes: int
+    analog_pins: tuple[int, ...]  # the pin numbers of A0, A1, ...
     usb_serial: tuple[UsbSerial, ...]
     simulation: Simulation | None
 
@@ -50,7 +51,7 @@ class BoardFacts:
         sim = board.get("simulator")
         return cls(
             id=board["id"], name=board["name"], architecture=board["architecture"], mcu=board["mcu"],
-            f_cpu=board["f_cpu"], flash_bytes=board["flash_bytes"],
+            f_cpu=board["f_cpu"], flash_bytes=board["flash_bytes"], analog_pins=tuple(board["pins"]["analog"]),
             usb_serial=tuple(UsbSerial(int(u["vid"], 16), int(u["pid"], 16), u["name"])
                              for u in board.get("usb_serial", [])),
             simulation=Simulation(sim["mcu"], tuple(sim["ports"])) if sim else None,

@@ -43,8 +43,9 @@
  *                                reported when it starts or changes. When it stops, a `pin`
  *                                event gives the level PORT leaves on the pin.
  *   reset @C                     the MCU was reset (watchdog, `reset` command)
- *   latency N @C                 with --latency: N cycles from the end of the stop bit of a
- *                                '\n' received on UART0 to the MCU writing its next byte to UDR0
+ *   latency N @C                 with --latency: N cycles from the end of the stop bit of the
+ *                                last byte received on UART0 (a text request's '\n', a frame's
+ *                                CRC byte) to the MCU writing its next byte to UDR0
  *   halt done|crashed @C         the firmware stopped the core (sleep with interrupts off,
  *                                bad opcode...); commands still work, `reset` restarts it
  * commands (one per line; each answered by `ok @C` or `error TEXT`, after its reply lines):
@@ -171,8 +172,8 @@ static struct {
 	int npwm_pins;
 	int latency;
 	avr_cycle_count_t rx_ready;     /* when the last byte into UART0 is fully received */
-	avr_cycle_count_t newline_ready;
-	int newline_pending;
+	avr_cycle_count_t last_rx_ready;
+	int last_rx_pending;
 	int running;                    /* false while paused (--paused, until `run`) */
 	int quit;
 	int bootloader;                 /* --bootloader: reset the MCU when a host opens the port */
@@ -518,10 +519,9 @@ static void uart_rx_hook(avr_irq_t *irq, uint32_t value, void *param)
 	 * bytes arriving together follow each other one byte time apart */
 	avr_cycle_count_t t = now();
 	board.rx_ready = (board.rx_ready > t ? board.rx_ready : t) + board.uart0->cycles_per_byte;
-	if ((value & 0xff) == '\n') {
-		board.newline_ready = board.rx_ready;
-		board.newline_pending = 1;
-	}
+	(void)value;
+	board.last_rx_ready = board.rx_ready;
+	board.last_rx_pending = 1;
 }
 
 static void uart_tx_hook(avr_irq_t *irq, uint32_t value, void *param)
@@ -530,10 +530,10 @@ static void uart_tx_hook(avr_irq_t *irq, uint32_t value, void *param)
 	(void)value;
 	(void)param;
 	avr_cycle_count_t t = now();
-	if (!board.newline_pending || t < board.newline_ready)
+	if (!board.last_rx_pending || t < board.last_rx_ready)
 		return;
-	board.newline_pending = 0;
-	emit("latency %llu @%llu", (unsigned long long)(t - board.newline_ready),
+	board.last_rx_pending = 0;
+	emit("latency %llu @%llu", (unsigned long long)(t - board.last_rx_ready),
 		(unsigned long long)t);
 }
 
@@ -744,7 +744,7 @@ static void board_reset(avr_io_t *io)
 {
 	(void)io;
 	board.rx_ready = 0;
-	board.newline_pending = 0;
+	board.last_rx_pending = 0;
 	serial.xon = 0;                 /* the receiver is off until the firmware enables it */
 	for (int p = 0; p < board.nports; p++) {
 		for (int b = 0; b < 8; b++) {

@@ -15,6 +15,8 @@ from generator.codegen.settings import c_string
 from generator.errors import FirmwareError
 
 LINE_MAX = 64
+FRAME_OPS = 32  # a frame's header holds a 5-bit op: the first 32 commands
+ECHO_FIELDS = 8  # FwCommand.echo is one byte
 ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
              "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
@@ -115,21 +117,31 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
 
 
 def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dispatch entries: name, handler, argument specs (enum defaults as indexes)."""
+    """Dispatch entries: name, handler, argument specs (enums as indexes 0..last), and the frame
+    form of the reply: how many values it carries and which fields, named like an argument,
+    echo it and are left out (docs/protocol.md, "Binary frames")."""
     table = []
     for command in commands:
         args = []
         for index, arg in enumerate(command.get("args", [])):
             values = arg.get("values", [])
             fallback = arg.get("default", 0)
-            if arg["type"] == "enum" and "default" in arg:
-                fallback = values.index(arg["default"])
+            low, high = arg.get("minimum", 0), arg.get("maximum", 0)
+            if arg["type"] == "enum":
+                low, high = 0, len(values) - 1
+                if "default" in arg:
+                    fallback = values.index(arg["default"])
             args.append({"index": index, "name": arg["name"], "type": ARG_TYPES[arg["type"]],
-                         "min": arg.get("minimum", 0), "max": arg.get("maximum", 0),
+                         "min": low, "max": high,
                          "fallback": fallback, "choices": "|".join(values), "optional": "default" in arg})
         required = [a for a in args if not a["optional"]]
+        reply = command.get("reply")
+        names = {a["name"] for a in args}
+        echo = [i for i, field in enumerate(reply or []) if field in names and i < ECHO_FIELDS]
         table.append({"name": command["id"].upper(), "handler": f"cmd_{command['id']}",
-                      "args": args, "min_args": len(required)})
+                      "args": args, "min_args": len(required),
+                      "frame_values": "0xFF" if reply is None else len(reply) - len(echo),
+                      "echo": sum(1 << i for i in echo)})
     return table
 
 
@@ -152,7 +164,7 @@ class Renderer:
         (what INFO's reply holds after its "cmd")."""
         info = {"board": plan.board["id"], "transport": plan.transport["id"], "fw": __version__,
                 "hash": plan.hash, "capabilities": plan.capabilities, "window": plan.transport["window"],
-                "checksum": "xor", "ids": 1, "compact": 1}
+                "checksum": "xor", "ids": 1, "frames": "crc7"}
         uart = host_uart(plan) if plan.transport.get("uses_board_serial") else None
         return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture, "uart": uart,
                 "settings": plan.settings, **plan.settings,
@@ -206,6 +218,7 @@ class Renderer:
             "board": plan.board, "transport": plan.transport, "hash": plan.hash,
             "capabilities": plan.capabilities, "pins": pin_tables(plan), "commands": commands,
             "line_max": LINE_MAX, "max_args": max([len(c["args"]) for c in commands] + [0]),
+            "frame_ops": min(len(plan.capabilities), FRAME_OPS),
         }
         try:
             text = self.env.get_template("sketch.ino.j2").render(context)

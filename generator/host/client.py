@@ -1,19 +1,21 @@
-"""Host side of the line protocol: open a port, send requests (one at a time, or pipelined
-within the board's window with ids and checksums), parse the JSON replies. docs/protocol.md."""
+"""Host side of the protocol: open a port, send requests (one at a time, or pipelined within the
+board's window), as text lines with ids and checksums or, after info(compact=True), as binary
+frames, and give back every reply as the object JSON mode gives. docs/protocol.md."""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 import serial
 
+from generator.boards import board_facts
 from generator.errors import FirmwareError
+from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply
 from generator.identity import FirmwareIdentity
-from generator.paths import DEFINITIONS
 
 
 def xor_sum(data: bytes) -> int:
@@ -40,41 +42,15 @@ def unframe(raw: bytes) -> tuple[bytes, bool | None]:
     return line[:star], given == xor_sum(line[:star])
 
 
-def reply_fields(definitions: Path = DEFINITIONS) -> dict[str, list[str]]:
-    """UPPERCASE command name -> the names of its compact reply's values, for every command of
-    the definitions folder that declares `reply` (INFO does not: it always answers in JSON)."""
-    fields = {}
-    for path in sorted((definitions / "commands").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data.get("reply"), list):
-            fields[str(data["id"]).upper()] = [str(name) for name in data["reply"]]
-    return fields
+@dataclass
+class Pending:
+    """One request on its way: what is sent, and how its reply is read back."""
 
-
-def compact_value(word: str) -> int | float | str:
-    """A compact reply's value as JSON mode gives it: an integer, a decimal, or a word."""
-    for kind in (int, float):
-        try:
-            return kind(word)
-        except ValueError:
-            pass
-    return word
-
-
-def parse_compact(text: str, command: str, fields: list[str]) -> dict[str, Any] | None:
-    """`[@<id> ]=v1 v2 ...` or `[@<id> ]!error [arg]` as the JSON reply it stands for, or None."""
-    reply: dict[str, Any] = {}
-    if text.startswith("@"):
-        head, _, text = text.partition(" ")
-        if not head[1:].isdigit():
-            return None
-        reply["id"] = int(head[1:])
-    words = text[1:].split()
-    if text.startswith("=") and len(words) == len(fields):
-        return {"ok": 1, **reply, "cmd": command, **dict(zip(fields, map(compact_value, words), strict=True))}
-    if text.startswith("!") and 1 <= len(words) <= 2:
-        return {"ok": 0, **reply, "cmd": command, "error": words[0], **({"arg": words[1]} if len(words) > 1 else {})}
-    return None
+    line: str
+    data: bytes
+    form: FrameForm | None = None          # sent as a frame: its command's form
+    echoed: Sequence[int | str] = ()       # a frame's arguments, as JSON mode echoes them
+    request_id: int | None = None          # a text line sent with "@<id>"
 
 
 class BoardClient:
@@ -86,9 +62,13 @@ class BoardClient:
         self.timeout = timeout
         self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
         self.next_id = 1
-        self.compact: dict[str, list[str]] = {}  # commands asked for compact replies (after info())
+        self.forms: dict[str, FrameForm] = {}  # commands sent as binary frames (after info(compact=True))
+        self.analog: tuple[int, ...] = ()  # the board's A0, A1, ... pin numbers, for frames
         self.events: list[dict[str, Any]] = []  # pushed event lines (GPIO_WATCH), oldest first
         self.damaged_events = 0  # event lines whose checksum failed: dropped, never acted on
+        self.sent = 0  # bytes written, and read, since opening: what the benchmark counts
+        self.received = 0
+        self.buffer = b""  # bytes read from the port and not parsed yet
         try:
             self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:
@@ -104,29 +84,40 @@ class BoardClient:
     def __exit__(self, *_: object) -> None:
         self.link.close()
 
-    def wire_form(self, line: str) -> tuple[str, list[str] | None]:
-        """The line as sent (its command prefixed with '!' when compact replies are on for it)
-        and the compact reply's fields (None: a JSON reply)."""
-        words = line.split(maxsplit=1)
-        fields = self.compact.get(words[0].upper()) if words else None
-        return ("!" + line if fields is not None else line), fields
+    def prepare(self, line: str, request_id: int | None = None) -> Pending:
+        """The request as it goes on the wire: a binary frame when compact mode is on for its
+        command and every argument has a number form; else the text line, with "@<id>" and
+        "*hh" when `request_id` is given."""
+        words = line.split()
+        form = self.forms.get(words[0].upper()) if words else None
+        encoded = form.encode(words[1:], self.analog) if form else None
+        if form and encoded:
+            return Pending(line, encoded[0], form, encoded[1])
+        if request_id is None:
+            return Pending(line, line.encode("ascii", "replace") + b"\n")
+        return Pending(line, frame(line, request_id), request_id=request_id)
+
+    def write(self, data: bytes) -> None:
+        """Write bytes to the board, counting them."""
+        self.link.write(data)
+        self.sent += len(data)
 
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
-        """Send one request line and return its reply, as JSON mode gives it."""
-        sent, fields = self.wire_form(line)
+        """Send one request and return its reply, as JSON mode gives it."""
+        pending = self.prepare(line)
         self.drain()
-        self.link.write(sent.encode("ascii", "replace") + b"\n")
+        self.write(pending.data)
         self.link.flush()
-        raw = self.read_line(line, timeout if timeout is not None else self.timeout)
-        while self.take_event(raw):
-            raw = self.read_line(line, timeout if timeout is not None else self.timeout)
-        return self.parse(line, raw, fields=fields)
+        return self.read_reply(pending, timeout if timeout is not None else self.timeout)
 
     def drain(self) -> None:
         """Drop stale bytes waiting on the port (late replies), keeping the events among them."""
         waiting = self.link.in_waiting
-        data = self.link.read(waiting) if waiting else b""
-        if data and not data.endswith(b"\n"):  # a line on its way: take it whole, never half of it
+        data = self.buffer + (self.link.read(waiting) if waiting else b"")
+        self.received += waiting
+        self.buffer = b""
+        tail = data[data.rfind(b"\n") + 1:]
+        if tail and not tail[0] & 0x80:  # a text line on its way: take it whole, never half of it
             self.link.timeout = self.timeout
             data += self.link.read_until(b"\n")
         for raw in data.splitlines(keepends=True):
@@ -150,89 +141,127 @@ class BoardClient:
             self.take_event(self.read_line("(waiting for an event)", wait))
         return self.events.pop(0)
 
+    def fill(self, request: str, deadline: float) -> None:
+        """Read what has arrived (at least one byte) into `buffer`, or raise at the deadline."""
+        left = deadline - time.monotonic()
+        if left > 0:
+            self.link.timeout = left
+            chunk = self.link.read(max(1, self.link.in_waiting))
+            if chunk:
+                self.buffer += chunk
+                self.received += len(chunk)
+                return
+        raise FirmwareError(f"no reply from {self.port} to '{request}' within the time allowed",
+                            "check the port, the baud rate and that the board runs this firmware")
+
     def read_line(self, request: str, timeout: float) -> bytes:
         """Read up to a newline within `timeout`."""
         deadline = time.monotonic() + timeout
-        raw = b""
-        while not raw.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
+        while b"\n" not in self.buffer:
+            self.fill(request, deadline)
+        raw, _, self.buffer = self.buffer.partition(b"\n")
+        return raw + b"\n"
+
+    def read_frame(self, request: str, deadline: float) -> bytes:
+        """Read one reply frame whole: its header, its values (as many as the header says) and
+        its CRC byte. A byte with its top bit set where a value should be ends it early (the
+        parser then finds it damaged)."""
+        at = 1
+        values = 0
+        while True:
+            while len(self.buffer) <= at:
+                self.fill(request, deadline)
+            byte = self.buffer[at]
+            if byte & 0x80 or values == self.buffer[0] & 0x3F:
+                at += 0 if byte & 0x80 else 1
                 break
-            self.link.timeout = left
-            raw += self.link.read_until(b"\n")
-        if not raw:
-            raise FirmwareError(f"no reply from {self.port} to '{request}' within {timeout:g} s",
-                                "check the port, the baud rate and that the board runs this firmware")
+            if byte == 0x40:  # text: up to its 0 byte
+                while 0 not in self.buffer[at + 1:]:
+                    self.fill(request, deadline)
+                at = self.buffer.index(0, at + 1) + 1
+            else:  # a number: up to its last group
+                while self.buffer[at] & 0x40:
+                    at += 1
+                    while len(self.buffer) <= at:
+                        self.fill(request, deadline)
+                at += 1
+            values += 1
+        raw, self.buffer = self.buffer[:at], self.buffer[at:]
         return raw
 
-    def parse(self, request: str, raw: bytes, checksummed: bool = False,
-              fields: list[str] | None = None) -> dict[str, Any]:
-        """One reply line as a JSON object (a compact one, when `fields` are given, turned into
-        the same object); with `checksummed`, its "*hh" must hold (a refusal without one is
-        accepted: the board refuses lines it could not read before checking them)."""
+    def read_reply(self, pending: Pending, timeout: float) -> dict[str, Any]:
+        """The reply to one request, events read on the way set aside: a frame or a JSON line
+        (a text request's reply, or a refusal of what could not be read)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.buffer:
+                self.fill(pending.line, deadline)
+            if self.buffer[0] & 0x80:
+                return self.parse_frame(pending, self.read_frame(pending.line, deadline))
+            raw = self.read_line(pending.line, max(0.0, deadline - time.monotonic()))
+            if not self.take_event(raw):
+                return self.parse(pending, raw)
+
+    def parse_frame(self, pending: Pending, raw: bytes) -> dict[str, Any]:
+        """A reply frame as the object JSON mode gives; a damaged one raises."""
+        parsed = parse_reply(raw)
+        if parsed is None or pending.form is None:
+            raise FirmwareError(f"{self.port} answered '{pending.line}' with a damaged frame: {raw[:40].hex(' ')}",
+                                "check the cable and the baud rate; send PING until it answers")
+        error, values = parsed
+        return pending.form.reply_object(values, error, pending.echoed)
+
+    def parse(self, pending: Pending, raw: bytes) -> dict[str, Any]:
+        """One reply line as a JSON object; for a checksummed request its "*hh" must hold (a
+        refusal without one is accepted: the board refuses lines it could not read before
+        checking them)."""
         line, good = unframe(raw)
         text = line.decode("utf-8", "replace").strip()
         reply: Any = None
-        if fields is not None and not text.startswith("{"):
-            reply = parse_compact(text, request.split()[0].upper(), fields)
-        else:
-            try:
-                reply = json.loads(text)
-            except ValueError:
-                pass
+        try:
+            reply = json.loads(text)
+        except ValueError:
+            pass
         if not isinstance(reply, dict):
-            raise FirmwareError(f"{self.port} answered '{request}' with something that is not a JSON "
+            raise FirmwareError(f"{self.port} answered '{pending.line}' with something that is not a JSON "
                                 f"object: {text[:120]!r}", "is this board running generated firmware?")
+        checksummed = pending.request_id is not None
         if good is False or (checksummed and good is None and reply.get("ok") != 0):
-            raise FirmwareError(f"{self.port} answered '{request}' with a damaged line: {raw[:120]!r}",
+            raise FirmwareError(f"{self.port} answered '{pending.line}' with a damaged line: {raw[:120]!r}",
                                 "check the cable and the baud rate")
         return reply
 
-    def read_reply(self, request: str, timeout: float) -> dict[str, Any]:
-        """Read up to a newline within `timeout`; the line must be one JSON object."""
-        return self.parse(request, self.read_line(request, timeout))
-
     def pipeline(self, lines: Sequence[str], timeout: float | None = None) -> list[dict[str, Any]]:
-        """Send every request with an id and a checksum, keeping at most `window` bytes of
-        unanswered requests in flight (always one), and return the replies in request order.
-        A reply that does not match its request's id, or a refusal of a damaged line, raises."""
+        """Send every request (a frame, or a text line with an id and a checksum), keeping at
+        most `window` bytes of unanswered requests in flight (always one), and return the replies
+        in request order. A text reply that does not match its request's id, or a refusal of
+        something the board could not read (`overrun`, ...), raises: repeat what is not confirmed."""
         wait = timeout if timeout is not None else self.timeout
-        framed = []
+        pending = []
         for line in lines:
-            sent, fields = self.wire_form(line)
-            framed.append((self.next_id, line, fields, frame(sent, self.next_id)))
+            pending.append(self.prepare(line, self.next_id))
             self.next_id = self.next_id % 999_999_999 + 1
         self.drain()
-        self.link.timeout = wait
         replies: list[dict[str, Any]] = []
-        received = b""  # read in whatever pieces arrive: one read per reply line is too slow at 1 Mbaud
         sent = 0
         in_flight = 0
-        while len(replies) < len(framed):
+        while len(replies) < len(pending):
             batch = b""
-            while sent < len(framed) and (in_flight == 0 or in_flight + len(framed[sent][3]) <= self.window):
-                batch += framed[sent][3]
-                in_flight += len(framed[sent][3])
+            while sent < len(pending) and (in_flight == 0 or in_flight + len(pending[sent].data) <= self.window):
+                batch += pending[sent].data
+                in_flight += len(pending[sent].data)
                 sent += 1
             if batch:
-                self.link.write(batch)
-            request_id, line, fields, data = framed[len(replies)]
-            while b"\n" not in received:
-                chunk = self.link.read(max(1, self.link.in_waiting))
-                if not chunk:
-                    raise FirmwareError(f"no reply from {self.port} to '{line}' within {wait:g} s",
-                                        "check the port, the baud rate and that the board runs this firmware")
-                received += chunk
-            raw, _, received = received.partition(b"\n")
-            if self.take_event(raw + b"\n"):
-                continue
-            reply = self.parse(line, raw + b"\n", checksummed=True, fields=fields)
-            if reply.get("id") != request_id:
-                raise FirmwareError(f"{self.port} answered request {request_id} ('{line}') with "
+                self.write(batch)
+            item = pending[len(replies)]
+            reply = self.read_reply(item, wait)
+            damaged = reply.get("ok") == 0 and reply.get("cmd") == "" and reply.get("error") in REFUSALS
+            if damaged or (item.form is None and reply.get("id") != item.request_id):
+                raise FirmwareError(f"{self.port} answered request {len(replies) + 1} ('{item.line}') with "
                                     f"{json.dumps(reply)}", "a reply was lost or a request damaged: "
                                     "send PING until it answers, then repeat what is not confirmed")
             replies.append(reply)
-            in_flight -= len(data)
+            in_flight -= len(item.data)
         return replies
 
     def wait_ready(self, within: float = 5.0) -> None:
@@ -250,17 +279,19 @@ class BoardClient:
 
     def info(self, compact: bool = False) -> FirmwareIdentity:
         """The board's identity; also takes its window for pipeline() (1 if it states none) and,
-        with `compact`, turns compact replies on for the commands whose fields this checkout knows
-        (when the board offers them): request() and pipeline() still return JSON mode's objects."""
+        with `compact`, sends the commands this checkout knows as binary frames (when the board
+        takes them): request() and pipeline() still return JSON mode's objects."""
         reply = self.request("INFO")
         if reply.get("ok") != 1:
             raise FirmwareError(f"INFO failed: {json.dumps(reply)}")
         window = reply.get("window")
         self.window = window if isinstance(window, int) and window > 0 else 1
         identity = FirmwareIdentity.from_reply(reply)
-        self.compact = {}
-        if compact and reply.get("compact") == 1:
-            known = reply_fields()
-            names = [c.upper() for c in identity.capabilities] + ["PING"]
-            self.compact = {name: known[name] for name in names if name in known}
+        self.forms = {}
+        if compact and reply.get("frames") == "crc7":
+            try:
+                self.analog = board_facts(identity.board).analog_pins
+            except FirmwareError:
+                self.analog = ()  # a board this checkout does not know: A<n> goes as text
+            self.forms = frame_forms([str(c).upper() for c in reply.get("capabilities", [])])
         return identity

@@ -55,7 +55,8 @@ class ResetEvent:
 
 @dataclass(frozen=True)
 class LatencyEvent:
-    """Cycles from the end of a received newline to the MCU's next transmitted byte."""
+    """Cycles from the end of the last received byte (a request's newline, a frame's CRC) to the
+    MCU's next transmitted byte."""
 
     cycles: int
     cycle: int

@@ -16,15 +16,29 @@
 #define FW_MAX_ARGS 2
 
 static Print* fw_out = nullptr;      // where replies go; set by the transport
-static char fw_line[FW_LINE_MAX + 1];
+static char fw_line[FW_LINE_MAX + 1]; // the text line, or the binary frame, being received
 static uint8_t fw_len = 0;
-static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to '\n'
+static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to its end
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
-static bool fw_compact = false;      // the request's name began with '!': a compact reply
+static bool fw_binary = false;       // answering a binary frame: the reply is a frame too
+static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
+static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
+static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
+static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
+static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
+
+// Error codes the protocol core and dispatch reply with, stored once (F() would store each use).
+#define FW_ERROR(name, text) static const char name[] FW_FLASH = text
+FW_ERROR(FW_BAD_ARGS, "bad_args");
+FW_ERROR(FW_BAD_PIN, "bad_pin");
+FW_ERROR(FW_BAD_REQUEST, "bad_request");
+FW_ERROR(FW_BAD_CHECKSUM, "bad_checksum");
+FW_ERROR(FW_UNKNOWN_COMMAND, "unknown_command");
+#define FW_CODE(name) ((const __FlashStringHelper*)(name))
 
 // The transport found that bytes were lost right after the `waiting` bytes it has not fed yet:
 // every line from the one in progress to the one holding that position is refused with `overrun`.
@@ -33,64 +47,63 @@ __attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
   if (waiting > fw_rx_until) fw_rx_until = waiting;
 }
 
-// A checksummed request gets a checksummed reply: this Print appends "*hh" (the XOR of the
-// line's bytes, two hex digits) before each '\n' it passes on to the transport's Print.
+// CRC-7 (x^7 + x^3 + 1, as MMC/SD cards use), one byte in, most significant bit first.
+static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
+  for (uint8_t bit = 0; bit < 8; bit++, byte <<= 1) {
+    const bool top = ((crc >> 6) ^ (byte >> 7)) & 1;
+    crc = (uint8_t)((crc << 1) & 0x7F);
+    if (top) crc ^= 0x09;
+  }
+  return crc;
+}
+
+// What passes through this Print gets its check: a text line "*hh" (the XOR of its bytes, two
+// hex digits) before its '\n'; a frame (`frame`) the CRC-7 of its bytes, in `sum`.
 class FwSummed : public Print {
  public:
   using Print::write;
   Print* wire = nullptr;
+  bool frame = false;
+  uint8_t sum = 0;
   size_t write(uint8_t c) override {
-    if (c == '\n') {
+    if (frame) {
+      sum = fw_crc7(sum, c);
+    } else if (c == '\n') {
       static const char hex[] = "0123456789ABCDEF";
       wire->write('*');
-      wire->write(hex[sum_ >> 4]);
-      wire->write(hex[sum_ & 0x0F]);
-      sum_ = 0;
+      wire->write(hex[sum >> 4]);
+      wire->write(hex[sum & 0x0F]);
+      sum = 0;
     } else {
-      sum_ ^= c;
+      sum ^= c;
     }
     return wire->write(c);
   }
   void flush() override { wire->flush(); }
-
- private:
-  uint8_t sum_ = 0;
 };
 static FwSummed fw_summed;
 
-// Writes s as a JSON string; anything outside printable ASCII is escaped as \u00XX.
+// Writes s as a JSON string. It needs no escapes: it is a received word (lines holding a byte
+// outside printable ASCII, '"' or '\\' are refused) or a string of the firmware's.
 static void fw_put_json_string(const char* s) {
   fw_out->write('"');
-  for (; *s; s++) {
-    const uint8_t c = (uint8_t)*s;
-    if (c == '"' || c == '\\') {
-      fw_out->write('\\');
-      fw_out->write(c);
-    } else if (c < 0x20 || c > 0x7E) {
-      static const char hex[] = "0123456789abcdef";
-      fw_out->print(F("\\u00"));
-      fw_out->write(hex[c >> 4]);
-      fw_out->write(hex[c & 0x0F]);
-    } else {
-      fw_out->write(c);
-    }
-  }
+  fw_out->print(s);
   fw_out->write('"');
 }
 
-// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; compact: [@<id> ]= for success, [@<id> ]! for failure
-static void fw_reply_head(char ok) {
-  if (fw_compact) {
-    if (fw_id >= 0) {
-      fw_out->write('@');
-      fw_out->print(fw_id);
-      fw_out->write(' ');
-    }
-    fw_out->write(ok == '1' ? '=' : '!');
+// Binary: ends the text value being written, if any.
+static void fw_value_close() {
+  if (fw_text_open) fw_out->write((uint8_t)0);
+  fw_text_open = false;
+}
+
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; binary: the frame's header byte, with `values`.
+static void fw_reply_head(bool ok, uint8_t values) {
+  if (fw_binary) {
+    fw_out->write((uint8_t)((ok ? 0x80 : 0xC0) | values));
     return;
   }
-  fw_out->print(F("{\"ok\":"));
-  fw_out->write(ok);
+  fw_out->print(ok ? F("{\"ok\":1") : F("{\"ok\":0"));
   if (fw_id >= 0) {
     fw_out->print(F(",\"id\":"));
     fw_out->print(fw_id);
@@ -99,62 +112,94 @@ static void fw_reply_head(char ok) {
   fw_put_json_string(fw_cmd);
 }
 
+static uint8_t fw_value = 0;         // binary: index of the reply field being written
+
 static void fw_reply_begin() {
-  fw_reply_head('1');
+  fw_reply_head(true, fw_values);
+  fw_value = 0;
 }
 
-// Compact replies have no keys: each value follows a space, in the command's reply order.
-static void fw_reply_key(const __FlashStringHelper* key) {
-  if (fw_compact) {
-    fw_out->write(' ');
-    return;
+// Binary: whether the next reply field goes on the wire (it is not an echo of an argument).
+static bool fw_next_value() {
+  fw_value_close();
+  return !((fw_echo >> fw_value++) & 1);
+}
+
+// Starts a field whose value the caller prints as text: its JSON key, or in a frame the text
+// marker 0x40 (the value then ends with a 0 byte). False: an echoed field, to leave out.
+static bool fw_reply_key(const __FlashStringHelper* key) {
+  if (fw_binary) {
+    if (!fw_next_value()) return false;
+    fw_out->write((uint8_t)0x40);
+    fw_text_open = true;
+    return true;
   }
   fw_out->print(F(",\""));
   fw_out->print(key);
   fw_out->print(F("\":"));
+  return true;
+}
+
+// Binary: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
+static void fw_put_vlq(long value) {
+  uint32_t u = ((uint32_t)value << 1) ^ (uint32_t)(value >> 31);
+  static uint8_t groups[6];
+  uint8_t n = 0;
+  do {
+    groups[n++] = (uint8_t)(u & 0x3F);
+    u >>= 6;
+  } while (u);
+  while (--n) fw_out->write((uint8_t)(0x40 | groups[n]));
+  fw_out->write(groups[0]);
 }
 
 static void fw_reply_int(const __FlashStringHelper* key, long value) {
+  if (fw_binary) {
+    if (fw_next_value()) fw_put_vlq(value);
+    return;
+  }
   fw_reply_key(key);
   fw_out->print(value);
 }
 
 static void fw_reply_end() {
-  if (!fw_compact) fw_out->write('}');
-  fw_out->write('\n');
-}
-
-// {"ok":0,"cmd":"<fw_cmd>","error":"<code>"}
-static void fw_reply_error(const __FlashStringHelper* code) {
-  fw_reply_head('0');
-  if (fw_compact) {
-    fw_out->print(code);
-    fw_out->write('\n');
+  if (fw_binary) {
+    fw_value_close();
+    fw_summed.wire->write(fw_summed.sum);
     return;
   }
-  fw_out->print(F(",\"error\":\""));
-  fw_out->print(code);
-  fw_out->print(F("\"}\n"));
+  fw_out->print(F("}\n"));
 }
 
-// {"ok":0,"cmd":"<fw_cmd>","error":"<code>","arg":"<name>"}; name is a FW_FLASH string.
+// {"ok":0,"cmd":"<fw_cmd>","error":"<code>"[,"arg":"<name>"]}; name is a FW_FLASH string.
+// Binary: an error frame with the code and the name as text values.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  fw_reply_head('0');
-  if (fw_compact) {
-    fw_out->print(code);
-    fw_out->write(' ');
-    fw_out->print((const __FlashStringHelper*)name);
-    fw_out->write('\n');
-    return;
+  fw_reply_head(false, name ? 2 : 1);
+  for (uint8_t i = 0; i < 2; i++) {
+    const __FlashStringHelper* text = i ? (const __FlashStringHelper*)name : code;
+    if (!text) break;
+    if (fw_binary) {
+      fw_out->write((uint8_t)0x40);
+      fw_out->print(text);
+      fw_out->write((uint8_t)0);
+    } else {
+      fw_out->print(i ? F("\",\"arg\":\"") : F(",\"error\":\""));
+      fw_out->print(text);
+    }
   }
-  fw_out->print(F(",\"error\":\""));
-  fw_out->print(code);
-  fw_out->print(F("\",\"arg\":\""));
-  fw_out->print((const __FlashStringHelper*)name);
-  fw_out->print(F("\"}\n"));
+  if (fw_binary) {
+    fw_reply_end();
+  } else {
+    fw_out->print(F("\"}\n"));
+  }
+}
+
+static void fw_reply_error(const __FlashStringHelper* code) {
+  fw_reply_arg_error(code, nullptr);
 }
 
 static void fw_dispatch(char** tokens, uint8_t count);
+static void fw_dispatch_frame();
 
 static int8_t fw_hex_digit(char c) {
   if (c >= '0' && c <= '9') return (int8_t)(c - '0');
@@ -174,8 +219,8 @@ static bool fw_checksum_ok(uint8_t star) {
   return sum == (uint8_t)((high << 4) | low);
 }
 
-// A request id: 1 to 9 decimal digits, nothing else.
-static bool fw_parse_id(const char* s, long* out) {
+// 1 to 9 decimal digits, nothing else: a request id, an A<n> pin's n.
+static bool fw_parse_digits(const char* s, long* out) {
   long value = 0;
   uint8_t digits = 0;
   for (; *s; s++) {
@@ -184,6 +229,14 @@ static bool fw_parse_id(const char* s, long* out) {
   }
   *out = value;
   return digits > 0;
+}
+
+// A decimal integer: an optional sign, then 1 to 9 digits.
+static bool fw_parse_long(const char* s, long* out) {
+  const bool negative = *s == '-';
+  if (!fw_parse_digits(s + (negative || *s == '+'), out)) return false;
+  if (negative) *out = -*out;
+  return true;
 }
 
 static void fw_process_tokens();
@@ -202,7 +255,7 @@ static void fw_process_line() {
   if (fw_checksum_ok((uint8_t)(star - fw_line))) {
     fw_process_tokens();
   } else {
-    fw_reply_error(F("bad_checksum"));
+    fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
   }
   fw_out = wire;
 }
@@ -223,63 +276,106 @@ static void fw_process_tokens() {
     tokens[count++] = p;
     while (*p && *p != ' ' && *p != '\t') p++;
   }
+  char** words = tokens;
   if (count > 0 && tokens[0][0] == '@') {
     long id;
-    if (!fw_parse_id(tokens[0] + 1, &id)) {
-      fw_reply_error(F("bad_request"));
+    if (!fw_parse_digits(tokens[0] + 1, &id)) {
+      fw_reply_error(FW_CODE(FW_BAD_REQUEST));
       return;
     }
     fw_id = id;
     if (count == 1) {  // an id but no command
-      fw_reply_error(F("bad_request"));
+      fw_reply_error(FW_CODE(FW_BAD_REQUEST));
       return;
     }
-    for (uint8_t i = 1; i < count; i++) tokens[i - 1] = tokens[i];
+    words++;
     count--;
   }
   if (count == 0) return;  // blank line: nothing to answer
-  if (tokens[0][0] == '!') {
-    fw_compact = true;
-    tokens[0]++;
-    if (!tokens[0][0]) {
-      fw_reply_error(F("bad_request"));
-      return;
-    }
-  }
-  for (char* c = tokens[0]; *c; c++) {
+  for (char* c = words[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
-  fw_cmd = tokens[0];
-  fw_dispatch(tokens, count);
+  fw_cmd = words[0];
+  fw_dispatch(words, count);
 }
 
 static void fw_reset_line() {
   fw_id = -1;
-  fw_compact = false;
   fw_len = 0;
   fw_overflow = false;
   fw_bad_byte = false;
+  fw_frame_need = 0xFF;
 }
 
-// Feeds one received byte; a complete line is answered at once. Never blocks.
+// Answers the line or frame just received (`check`: a frame's check byte), or refuses it when it
+// is damaged: bytes lost (`overrun`), or `cut` short by the header of a frame (a byte lost).
+// `past_loss`: the byte that ended it came after the last loss the transport reported.
+static void fw_finish(bool past_loss, bool cut, uint8_t check) {
+  const bool frame = fw_frame_need != 0xFF;
+  Print* wire = fw_out;
+  if (frame) {
+    fw_summed.wire = wire;
+    fw_summed.frame = true;
+    fw_summed.sum = 0;
+    fw_out = &fw_summed;
+    fw_binary = true;
+  }
+  fw_cmd = "";
+  if (fw_rx_damaged) {
+    fw_reply_error(F("overrun"));  // bytes of this line may be missing: never guess
+    if (past_loss) fw_rx_damaged = false;
+  } else if (cut) {
+    fw_reply_error(frame ? F("bad_frame") : FW_CODE(FW_BAD_REQUEST));
+  } else if (fw_overflow) {
+    fw_reply_error(F("line_too_long"));
+  } else if (fw_bad_byte) {
+    fw_reply_error(FW_CODE(FW_BAD_REQUEST));
+  } else if (!frame) {
+    fw_line[fw_len] = '\0';
+    fw_process_line();
+  } else if (check != fw_rx_crc) {
+    fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
+  } else {
+    fw_dispatch_frame();
+  }
+  fw_out = wire;
+  fw_binary = false;
+  fw_summed.frame = false;
+  fw_summed.sum = 0;
+  fw_reset_line();
+}
+
+// Feeds one received byte; a complete line or frame is answered at once. Never blocks.
+// A byte with its top bit set is a frame's header, and nothing else is: it always starts a frame.
 static void fw_feed(char c) {
   const bool past_loss = fw_rx_until == 0;
   if (!past_loss) fw_rx_until--;
+  const uint8_t b = (uint8_t)c;
+  if (b & 0x80) {
+    if (fw_frame_need != 0xFF || fw_len || fw_overflow || fw_bad_byte) fw_finish(past_loss, true, 0);
+    fw_frame_need = (uint8_t)((b >> 5) & 3);
+    fw_line[0] = c;
+    fw_len = 1;
+    fw_rx_crc = fw_crc7(0, b);
+    return;
+  }
+  if (fw_frame_need != 0xFF) {
+    if (fw_frame_need == 0) {
+      fw_finish(past_loss, false, b);
+      return;
+    }
+    fw_rx_crc = fw_crc7(fw_rx_crc, b);
+    if (!(b & 0x40)) fw_frame_need--;  // an argument's last byte
+    if (fw_len < FW_LINE_MAX) {
+      fw_line[fw_len++] = c;
+    } else {
+      fw_overflow = true;
+    }
+    return;
+  }
   if (c == '\r') return;
   if (c == '\n') {
-    fw_line[fw_len] = '\0';
-    fw_cmd = "";
-    if (fw_rx_damaged) {
-      fw_reply_error(F("overrun"));  // bytes of this line may be missing: never guess
-      if (past_loss) fw_rx_damaged = false;
-    } else if (fw_overflow) {
-      fw_reply_error(F("line_too_long"));
-    } else if (fw_bad_byte) {
-      fw_reply_error(F("bad_request"));
-    } else {
-      fw_process_line();
-    }
-    fw_reset_line();
+    fw_finish(past_loss, false, 0);
     return;
   }
   if (fw_overflow) return;
@@ -287,8 +383,7 @@ static void fw_feed(char c) {
     fw_overflow = true;
     return;
   }
-  if ((uint8_t)c < 0x20 && c != '\t') fw_bad_byte = true;
-  if ((uint8_t)c > 0x7E) fw_bad_byte = true;
+  if (((uint8_t)c < 0x20 && c != '\t') || c == 0x7F || c == '"' || c == '\\') fw_bad_byte = true;
   fw_line[fw_len++] = c;
 }
 
@@ -492,9 +587,8 @@ static void cmd_pwm_write(const long* args) {
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
-  fw_compact = false;  // INFO answers in JSON: it is how a host learns about compact replies
   fw_reply_begin();
-  fw_out->print(F(",\"board\":\"bmcu_c\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"23dee3b6\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"compact\":1}\012"));
+  fw_out->print(F(",\"board\":\"bmcu_c\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"23dee3b6\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"frames\":\"crc7\"}\012"));
 }
 
 // ---- functions: command ping
@@ -520,7 +614,7 @@ struct FwArg {
   const char* name;
   uint8_t type;
   long min;
-  long max;
+  long max;             // FW_ARG_ENUM: the last index
   long fallback;        // value of an omitted optional argument
   const char* values;   // FW_ARG_ENUM: "a|b|c", passed to the handler as the index
 };
@@ -531,6 +625,8 @@ struct FwCommand {
   uint8_t min_args;
   uint8_t max_args;
   const FwArg* args;
+  uint8_t values;       // binary: values its reply frame carries; 0xFF: no frame form
+  uint8_t echo;         // binary: bit n set: reply field n echoes an argument and is left out
 };
 
 static const char FW_NAME_0[] FW_FLASH = "ANALOG_READ";
@@ -545,7 +641,7 @@ static const char FW_ARG_1_1[] FW_FLASH = "pull";
 static const char FW_VALUES_1_1[] FW_FLASH = "none|up";
 static const FwArg FW_ARGS_1[] FW_FLASH = {
   {FW_ARG_1_0, FW_ARG_PIN, 0L, 0L, 0L, nullptr},
-  {FW_ARG_1_1, FW_ARG_ENUM, 0L, 0L, 0L, FW_VALUES_1_1},
+  {FW_ARG_1_1, FW_ARG_ENUM, 0L, 1L, 0L, FW_VALUES_1_1},
 };
 
 static const char FW_NAME_2[] FW_FLASH = "GPIO_WRITE";
@@ -571,29 +667,16 @@ static const char FW_NAME_5[] FW_FLASH = "PING";
 static const char FW_NAME_6[] FW_FLASH = "RESET";
 
 #define FW_COMMAND_COUNT 7
+#define FW_FRAME_OPS 4  // binary frames address the first commands (the capabilities)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
-  {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0},
-  {FW_NAME_1, cmd_gpio_read, 1, 2, FW_ARGS_1},
-  {FW_NAME_2, cmd_gpio_write, 2, 2, FW_ARGS_2},
-  {FW_NAME_3, cmd_pwm_write, 2, 2, FW_ARGS_3},
-  {FW_NAME_4, cmd_info, 0, 0, nullptr},
-  {FW_NAME_5, cmd_ping, 0, 0, nullptr},
-  {FW_NAME_6, cmd_reset, 0, 0, nullptr},
+  {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0, 1, 1},
+  {FW_NAME_1, cmd_gpio_read, 1, 2, FW_ARGS_1, 1, 1},
+  {FW_NAME_2, cmd_gpio_write, 2, 2, FW_ARGS_2, 0, 3},
+  {FW_NAME_3, cmd_pwm_write, 2, 2, FW_ARGS_3, 0, 3},
+  {FW_NAME_4, cmd_info, 0, 0, nullptr, 0xFF, 0},
+  {FW_NAME_5, cmd_ping, 0, 0, nullptr, 0, 0},
+  {FW_NAME_6, cmd_reset, 0, 0, nullptr, 0, 0},
 };
-
-// A decimal integer with an optional sign and at most 9 digits, nothing else.
-static bool fw_parse_long(const char* s, long* out) {
-  const bool negative = *s == '-';
-  if (*s == '-' || *s == '+') s++;
-  if (!*s) return false;
-  long value = 0;
-  for (uint8_t digits = 0; *s; s++) {
-    if (*s < '0' || *s > '9' || ++digits > 9) return false;
-    value = value * 10 + (*s - '0');
-  }
-  *out = negative ? -value : value;
-  return true;
-}
 
 // Index of token (any case) among the '|'-separated lowercase values, or -1.
 static long fw_match_value(const char* token, const char* values) {
@@ -616,32 +699,62 @@ static long fw_match_value(const char* token, const char* values) {
   }
 }
 
-// Parses one argument; returns an error code, or nullptr with *out set.
-static const __FlashStringHelper* fw_parse_arg(uint8_t type, long min, long max, const char* values,
-                                               const char* token, long* out) {
+// Reads a text argument as a number: an enum word's index, a decimal integer, or for pins also
+// A<n>; returns an error code, or nullptr with *out set.
+static const __FlashStringHelper* fw_parse_arg(uint8_t type, const char* values, const char* token, long* out) {
   if (type == FW_ARG_ENUM) {
     *out = fw_match_value(token, values);
-    return *out < 0 ? F("bad_args") : nullptr;
+    return *out < 0 ? FW_CODE(FW_BAD_ARGS) : nullptr;
   }
-  if (type == FW_ARG_INTEGER) {
-    if (!fw_parse_long(token, out) || *out < min || *out > max) return F("bad_args");
+  if (type != FW_ARG_INTEGER && (token[0] == 'A' || token[0] == 'a')) {
+    long index;
+    if (!fw_parse_digits(token + 1, &index)) return FW_CODE(FW_BAD_ARGS);
+    if (index < 0 || index >= FW_ANALOG_COUNT) return FW_CODE(FW_BAD_PIN);
+    *out = fw_flash_byte(&FW_PINS_ANALOG[index]);
     return nullptr;
   }
-  long pin;
-  if (token[0] == 'A' || token[0] == 'a') {
-    if (!fw_parse_long(token + 1, &pin) || token[1] == '-' || token[1] == '+') return F("bad_args");
-    if (pin < 0 || pin >= FW_ANALOG_COUNT) return F("bad_pin");
-    pin = fw_flash_byte(&FW_PINS_ANALOG[pin]);
-  } else if (!fw_parse_long(token, &pin)) {
-    return F("bad_args");
+  return fw_parse_long(token, out) ? nullptr : FW_CODE(FW_BAD_ARGS);
+}
+
+// Checks one argument's value, from text or from a frame; returns an error code or nullptr.
+static const __FlashStringHelper* fw_check_arg(uint8_t type, long min, long max, long value) {
+  if (type == FW_ARG_INTEGER || type == FW_ARG_ENUM) {
+    return value < min || value > max ? FW_CODE(FW_BAD_ARGS) : nullptr;
   }
-  if (fw_pin_in(FW_PINS_RESERVED, pin)) return F("reserved_pin");
-  const bool usable = type == FW_ARG_ANALOG_PIN ? fw_analog_index(pin) >= 0
-                      : type == FW_ARG_PWM_PIN  ? fw_pin_in(FW_PINS_PWM, pin)
-                                                : fw_pin_in(FW_PINS_DIGITAL, pin);
-  if (!usable) return F("bad_pin");
-  *out = pin;
-  return nullptr;
+  if (fw_pin_in(FW_PINS_RESERVED, value)) return F("reserved_pin");
+  const bool usable = type == FW_ARG_ANALOG_PIN ? fw_analog_index(value) >= 0
+                      : type == FW_ARG_PWM_PIN  ? fw_pin_in(FW_PINS_PWM, value)
+                                                    : fw_pin_in(FW_PINS_DIGITAL, value);
+  return usable ? nullptr : FW_CODE(FW_BAD_PIN);
+}
+
+// Runs command `index` with `given` arguments: from text `tokens` (the name first), or already
+// numbers in `values` (a frame, tokens null). Omitted optional arguments take their default.
+// (Arduino's IDE declares every function before the types: no struct parameters here.)
+static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
+  FwCommand command;
+  fw_flash_read(&command, &FW_COMMANDS[index], sizeof command);
+  if (given < command.min_args || given > command.max_args) {
+    fw_reply_error(FW_CODE(FW_BAD_ARGS));
+    return;
+  }
+  for (uint8_t j = 0; j < command.max_args; j++) {
+    FwArg arg;
+    fw_flash_read(&arg, &command.args[j], sizeof arg);
+    if (j >= given) {
+      values[j] = arg.fallback;
+      continue;
+    }
+    const __FlashStringHelper* error = tokens ? fw_parse_arg(arg.type, arg.values, tokens[j + 1], &values[j]) : nullptr;
+    if (!error) error = fw_check_arg(arg.type, arg.min, arg.max, values[j]);
+    if (error) {
+      fw_reply_arg_error(error, arg.name);
+      return;
+    }
+  }
+  fw_values = command.values;
+  fw_echo = command.echo;
+  command.handler(values);
 }
 
 static void fw_dispatch(char** tokens, uint8_t count) {
@@ -649,32 +762,34 @@ static void fw_dispatch(char** tokens, uint8_t count) {
     // Compare names first, reading just the name pointer: a full entry is copied on a match.
     const char* name = (const char*)fw_flash_ptr(&FW_COMMANDS[i].name);
     if (fw_flash_byte(name) != (uint8_t)tokens[0][0] || fw_flash_strcmp(tokens[0], name) != 0) continue;
-    FwCommand command;
-    fw_flash_read(&command, &FW_COMMANDS[i], sizeof command);
-    const uint8_t given = (uint8_t)(count - 1);
-    if (given < command.min_args || given > command.max_args) {
-      fw_reply_error(F("bad_args"));
-      return;
-    }
     long values[FW_MAX_ARGS + 1];
-    for (uint8_t j = 0; j < command.max_args; j++) {
-      FwArg arg;
-      fw_flash_read(&arg, &command.args[j], sizeof arg);
-      if (j >= given) {
-        values[j] = arg.fallback;
-        continue;
-      }
-      const __FlashStringHelper* error =
-          fw_parse_arg(arg.type, arg.min, arg.max, arg.values, tokens[j + 1], &values[j]);
-      if (error) {
-        fw_reply_arg_error(error, arg.name);
-        return;
-      }
-    }
-    command.handler(values);
+    fw_run(i, tokens, (uint8_t)(count - 1), values);
     return;
   }
-  fw_reply_error(F("unknown_command"));
+  fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
+}
+
+// A frame in fw_line: header 0x80 | arguments << 5 | op, then each argument (fw_put_vlq's form).
+static void fw_dispatch_frame() {
+  const uint8_t head = (uint8_t)fw_line[0];
+  const uint8_t op = head & 0x1F;
+  if (op >= FW_FRAME_OPS || fw_flash_byte(&FW_COMMANDS[op].values) == 0xFF) {
+    fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
+    return;
+  }
+  long values[FW_MAX_ARGS + 1];
+  const uint8_t given = (uint8_t)((head >> 5) & 3);
+  uint8_t at = 1;
+  for (uint8_t j = 0; j < given && j <= FW_MAX_ARGS; j++) {
+    uint32_t u = 0;
+    uint8_t b;
+    do {
+      b = (uint8_t)fw_line[at++];
+      u = (u << 6) | (b & 0x3F);  // frames come from the client: more than 32 bits just wrap
+    } while (b & 0x40);
+    values[j] = (long)(u >> 1) ^ -(long)(u & 1);
+  }
+  fw_run(op, nullptr, given, values);
 }
 
 void setup() {
