@@ -1,9 +1,19 @@
-"""The client's framing helpers (docs/protocol.md): checksums, ids, compact replies."""
+"""The host's framing helpers (docs/protocol.md): text checksums and ids, and binary frames:
+CRC-7, numbers, request encoding, reply parsing into JSON mode's objects."""
 from __future__ import annotations
 
-import pytest
+import json
 
-from generator.host.client import compact_value, frame, parse_compact, reply_fields, unframe
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.host.client import frame, unframe
+from generator.host.frames import crc7, decode_number, encode_number, frame_forms, parse_reply, seal
+from generator.paths import DEFINITIONS
+
+UNO_ANALOG = (14, 15, 16, 17, 18, 19)
+CAPABILITIES = ["ANALOG_READ", "DHT_READ", "GPIO_READ", "GPIO_WRITE", "RELAY_SET"]
 
 
 def test_frame_adds_id_and_the_xor_of_every_byte_before_the_star() -> None:
@@ -15,27 +25,69 @@ def test_frame_adds_id_and_the_xor_of_every_byte_before_the_star() -> None:
     (b'{"ok":1,"id":7,"cmd":"PING"}*49\n', (b'{"ok":1,"id":7,"cmd":"PING"}', True)),
     (b'{"ok":1,"id":7,"cmd":"PING"}*48\n', (b'{"ok":1,"id":7,"cmd":"PING"}', False)),
     (b'{"ok":1,"cmd":"PING"}\n', (b'{"ok":1,"cmd":"PING"}', None)),
-    (b"= 13 1*2C\n", (b"= 13 1", False)),
-    (b"= 13*zz\n", (b"= 13*zz", False)),
+    (b'{"ok":1}*zz\n', (b'{"ok":1}*zz', False)),
 ])
 def test_unframe_checks_the_suffix(raw: bytes, expected: tuple[bytes, bool | None]) -> None:
     assert unframe(raw) == expected
 
 
-def test_compact_replies_become_json_mode_objects() -> None:
-    assert parse_compact("= 13 1", "GPIO_WRITE", ["pin", "value"]) == {"ok": 1, "cmd": "GPIO_WRITE", "pin": 13,
-                                                                       "value": 1}
-    assert parse_compact("@9 =", "PING", []) == {"ok": 1, "id": 9, "cmd": "PING"}
-    assert parse_compact("!bad_pin pin", "PWM_WRITE", ["pin", "duty"]) == {"ok": 0, "cmd": "PWM_WRITE",
-                                                                          "error": "bad_pin", "arg": "pin"}
-    assert parse_compact("= 2 dht22 -3.5 61.0", "DHT_READ", ["pin", "model", "temperature", "humidity"]) == {
+def test_crc7_is_the_mmc_one() -> None:
+    assert crc7(b"123456789") == 0x75  # CRC-7/MMC's check value
+    assert crc7(b"") == 0
+
+
+@given(st.integers(-2**31, 2**31 - 1))
+def test_numbers_round_trip_and_never_start_like_text(value: int) -> None:
+    data = encode_number(value)
+    assert decode_number(data, 0) == (value, len(data))
+    assert all(b < 0x80 for b in data) and data[0] != 0x40
+    assert all(b & 0x40 for b in data[:-1]) and not data[-1] & 0x40
+
+
+def test_small_numbers_take_one_byte() -> None:
+    assert [encode_number(v) for v in (0, 1, -1, 31, 32)] == [b"\x00", b"\x02", b"\x01", b"\x3e", b"\x41\x00"]
+
+
+def test_requests_are_encoded_from_the_definitions() -> None:
+    forms = frame_forms(CAPABILITIES)
+    assert [forms[n].op for n in CAPABILITIES] == [0, 1, 2, 3, 4]
+    assert forms["GPIO_READ"].encode(["7"], UNO_ANALOG) == (seal(bytes([0x80 | 1 << 5 | 2, 14])), [7])
+    assert forms["ANALOG_READ"].encode(["a1"], UNO_ANALOG) == (seal(bytes([0xA0, 30])), [15])
+    assert forms["DHT_READ"].encode(["2", "DHT11"], UNO_ANALOG) == (seal(bytes([0xC1, 4, 2])), [2, "dht11"])
+    # what only the text parser can answer goes as text: it names the fault
+    for name, words in [("GPIO_READ", ["7", "sideways"]), ("GPIO_WRITE", ["x", "1"]), ("GPIO_WRITE", ["1", "2", "3"]),
+                        ("ANALOG_READ", ["A9"]), ("GPIO_WRITE", ["1234567890", "1"])]:
+        assert forms[name].encode(words, UNO_ANALOG) is None
+
+
+def test_replies_become_json_mode_objects() -> None:
+    forms = frame_forms(CAPABILITIES)
+    value = parse_reply(seal(bytes([0x81, 2])))
+    assert value == (False, [1])
+    assert forms["GPIO_READ"].reply_object([1], False, [7]) == {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 1}
+    dht = parse_reply(seal(bytes([0x82]) + b"\x40-3.5\x00\x4061.0\x00"))
+    assert dht == (False, [-3.5, 61.0])
+    assert forms["DHT_READ"].reply_object(dht[1], False, [2]) == {
         "ok": 1, "cmd": "DHT_READ", "pin": 2, "model": "dht22", "temperature": -3.5, "humidity": 61.0}
-    assert parse_compact("= 13", "GPIO_WRITE", ["pin", "value"]) is None  # a value missing
-    assert parse_compact("@x =", "PING", []) is None
-    assert compact_value("007") == 7 and compact_value("up") == "up"
+    error = parse_reply(seal(b"\xc2\x40bad_pin\x00\x40pin\x00"))
+    assert error == (True, ["bad_pin", "pin"])
+    assert forms["GPIO_WRITE"].reply_object(error[1], True, []) == {
+        "ok": 0, "cmd": "GPIO_WRITE", "error": "bad_pin", "arg": "pin"}
+    assert forms["GPIO_WRITE"].reply_object(["overrun"], True, []) == {"ok": 0, "cmd": "", "error": "overrun"}
+
+
+@pytest.mark.parametrize("damaged", [
+    seal(bytes([0x81, 2]))[:-1] + b"\x00",      # wrong CRC
+    seal(bytes([0x82, 2])),                     # fewer values than the header says
+    seal(bytes([0x81, 2, 4])),                  # more
+    seal(bytes([0x81, 0x42])),                  # a number without its last group
+    bytes([0x81, 0x82, 0x00]),                  # a header inside
+])
+def test_damaged_reply_frames_are_refused(damaged: bytes) -> None:
+    assert parse_reply(damaged) is None
 
 
 def test_every_command_but_info_declares_its_reply_fields() -> None:
-    fields = reply_fields()
-    assert "INFO" not in fields
-    assert fields["PING"] == [] and fields["DHT_READ"] == ["pin", "model", "temperature", "humidity"]
+    for path in (DEFINITIONS / "commands").glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert ("reply" in data) == (data["id"] != "info"), path.name

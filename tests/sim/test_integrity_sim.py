@@ -1,6 +1,7 @@
 """Line integrity on the simulated boards (docs/protocol.md, "Integrity"): bursts that overrun the
 board's receive ring are refused, never merged into a request nobody sent; checksums and ids;
-the pipelining client within the window INFO states. Real `pio run`, simavr and pyserial."""
+the pipelining client within the window INFO states; binary frames. Real `pio run`, simavr and
+pyserial."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
+from generator.host.frames import seal
 from generator.sim.board import PinEvent, SimBoard
 from testsupport import helpers
 
@@ -183,9 +186,9 @@ EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "G
                  "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2"]
 
 
-def test_compact_and_json_modes_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
-    """The same requests answered in JSON, then in compact mode one by one and pipelined: the
-    client turns compact replies into the very objects JSON mode gives, errors included."""
+def test_frames_and_json_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
+    """The same requests answered in JSON, then as binary frames one by one and pipelined: the
+    client turns reply frames into the very objects JSON mode gives, errors included."""
     sim, client = uno
     sim.attach_dht("PD2", "dht22", -3.5, 61.0)
     sim.set_adc(0, 2500)
@@ -194,24 +197,97 @@ def test_compact_and_json_modes_give_the_same_results_for_every_command(uno: tup
     identity = client.info()
     json_replies = [client.request(line) for line in EVERY_COMMAND]
     client.info(compact=True)
-    assert set(client.compact) == {c.upper() for c in identity.capabilities} | {"PING"}
-    compact_replies = [client.request(line) for line in EVERY_COMMAND]
-    assert compact_replies == json_replies
+    assert set(client.forms) == {c.upper() for c in identity.capabilities}
+    framed = [line for line in EVERY_COMMAND if client.prepare(line).form]
+    assert len(framed) == len(EVERY_COMMAND) - 2  # PING (a system command) and "sideways" (no such pull)
+    sent_before = client.sent
+    frame_replies = [client.request(line) for line in EVERY_COMMAND]
+    assert frame_replies == json_replies
+    assert client.sent - sent_before < sum(len(line) + 1 for line in EVERY_COMMAND) / 2
     pipelined = client.pipeline(EVERY_COMMAND)
     assert [{k: v for k, v in r.items() if k != "id"} for r in pipelined] == json_replies
     assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
     assert json_replies[12]["arg"] == "value" and json_replies[13]["error"] == "reserved_pin"
 
 
-def test_compact_replies_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
-    """What compact replies look like (docs/protocol.md), and that INFO stays JSON."""
-    _, client = uno
-    for line, reply in [(b"!GPIO_WRITE 13 1", b"= 13 1"), (b"@9 !PING", b"@9 ="), (b"!PWM_WRITE 4 1", b"!bad_pin pin"),
-                        (b"!NOPE", b"!unknown_command"), (b"!", b"!bad_request")]:
-        client.link.write(line + b"\n")
-        assert client.link.readline() == reply + b"\n", line
-    client.link.write(b"!INFO\n")
-    assert json.loads(client.link.readline())["compact"] == 1
+def test_frames_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
+    """What frames look like (docs/protocol.md): header, numbers, CRC-7; echoed fields left out;
+    errors as text values; text requests still answered in between; INFO declares frames."""
+    sim, client = uno
+    sim.set_pin("PD7", 1)
+    info = client.request("INFO")
+    assert info["frames"] == "crc7"
+    op = {name: index for index, name in enumerate(info["capabilities"])}
+    for request, reply in [
+        (bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]), b"\x80"),                    # GPIO_WRITE 13 1
+        (bytes([0x80 | 1 << 5 | op["GPIO_READ"], 14]), b"\x81\x02"),                   # GPIO_READ 7 -> 1
+        (bytes([0x80 | 2 << 5 | op["PWM_WRITE"], 8, 2]), b"\xc2\x40bad_pin\x00\x40pin\x00"),
+        (bytes([0x80 | 31]), b"\xc1\x40unknown_command\x00"),
+        (bytes([0x80 | 1 << 5 | op["GPIO_WRITE"], 26]), b"\xc1\x40bad_args\x00"),
+    ]:
+        client.link.write(seal(request))
+        expected = seal(reply)
+        assert client.link.read(len(expected)) == expected, request.hex(" ")
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}
+    client.link.write(bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]) + b"\x00")  # a wrong CRC
+    expected = seal(b"\xc1\x40bad_checksum\x00")
+    assert client.link.read(len(expected)) == expected
+
+
+def read_replies(client: BoardClient, form_of: str, quiet: float = 1.0) -> list[dict[str, Any]]:
+    """Every reply (frames of `form_of`'s command, or JSON lines) until the board is quiet."""
+    pending = client.prepare(form_of)
+    replies = []
+    while True:
+        try:
+            replies.append(client.read_reply(pending, quiet))
+        except FirmwareError:
+            return replies
+
+
+def test_a_frame_with_one_flipped_bit_is_refused(uno: tuple[SimBoard, BoardClient]) -> None:
+    """Every single-bit error in a GPIO_WRITE frame, each followed by a good frame: nothing but
+    refusals before the good frame's reply, and the pin never moves."""
+    sim, client = uno
+    client.info(compact=True)
+    assert client.request("GPIO_WRITE 12 1")["ok"] == 1
+    good = client.prepare("GPIO_READ 7")
+    damaged_frame = client.prepare("GPIO_WRITE 12 0").data
+    for index in range(len(damaged_frame) * 8):
+        damaged = bytearray(damaged_frame)
+        damaged[index // 8] ^= 1 << index % 8
+        client.write(bytes(damaged) + good.data)
+        replies = []
+        while not replies or replies[-1].get("cmd") != "GPIO_READ" or replies[-1].get("ok") != 1:
+            replies.append(client.read_reply(good, 2.0))
+        assert all(r["ok"] == 0 for r in replies[:-1]) and len(replies) > 1, (index, replies)
+    time.sleep(0.1)
+    assert sim.read_pin("PB4") == ("out", 1), "a damaged frame moved the pin"
+
+
+@pytest.mark.parametrize("env", ["uno", "mega"])
+def test_100_frames_in_one_write_never_run_one_not_sent(project: Path, env: str) -> None:
+    """More frames than the receive ring holds, written at once: the board answers each one it
+    read whole (all of them, when it keeps up), refuses damaged ones, and drives no pin to a
+    level nobody asked for."""
+    requests = burst_requests(env)
+    for sim, client in board(project, env):
+        client.info(compact=True)
+        since = sim.mark()
+        client.write(b"".join(client.prepare("GPIO_WRITE %d %d" % request).data for request in requests))
+        replies = read_replies(client, "GPIO_WRITE 0 0")
+        assert 0 < len(replies) <= len(requests)
+        assert all(r["ok"] == 1 or r["error"] in ("overrun", "bad_frame", "bad_request") for r in replies), replies
+        if all(r["ok"] == 1 for r in replies):  # a frame takes less time to answer than to arrive
+            assert len(replies) == len(requests)
+        expected = {PORTS[env][pin]: value for pin, value in requests}
+        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent)]
+        assert {e.pin for e in changes} <= set(expected), "a pin nobody wrote changed"
+        for event in changes:
+            assert event.level == expected[event.pin], f"{event}: nobody asked for that level"
+        client.drain()
+        assert client.request("PING") in ({"ok": 1, "cmd": "PING"}, {"ok": 0, "cmd": "", "error": "overrun"})
+        assert client.request("GPIO_WRITE %d %d" % requests[0])["ok"] == 1  # and the board goes on
 
 
 def test_watched_pin_changes_are_pushed_between_replies(uno: tuple[SimBoard, BoardClient]) -> None:
