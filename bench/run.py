@@ -25,7 +25,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
 
 from generator.boards import board_facts
 from generator.codegen import Selection, generate
-from generator.host.client import BoardClient, frame
+from generator.host.client import BoardClient
 from generator.paths import stamp_path
 from generator.pioenv.envsketch import Stamp
 from generator.sim.board import LatencyEvent, SimBoard
@@ -306,23 +306,18 @@ PIPELINE_GOAL = 0.9
 PIPELINED = 200
 
 
-def exchange_bytes(client: BoardClient, line: str) -> int:
-    """Bytes on the wire, both ways, for one request as the client sends it and its reply."""
-    sent, _ = client.wire_form(line)
-    client.link.write(sent.encode() + b"\n")
-    return len(sent) + 1 + len(client.read_line(line, 2.0))
-
-
 @group
 def wire(ctx: Context) -> list[Row]:
     """On the simulated uno (paced to the wall clock) running every command, at 115200 and
-    1,000,000 baud, in JSON and in compact mode: round trips one at a time (median and p95), bytes per transaction, and
-    pipelined requests per second (BoardClient.pipeline, ids and checksums, within INFO's window)
-    against the wire's limit (the busier direction's bytes at baud/10 bytes per second).
+    1,000,000 baud, in JSON mode and in compact mode (binary frames): round trips one at a time
+    (median and p95), bytes per transaction (both ways, counted by the client), and pipelined
+    requests per second (BoardClient.pipeline within INFO's window) against the wire's limit
+    (the busier direction's bytes at baud/10 bytes per second).
     Goals: StandardFirmata's round trips at 115200 (issue 11's measurement) for compact mode.
-    At 1,000,000 baud the simulator paced to the wall clock manages ~1,100 transactions per
-    second even one at a time (and ~1,200 with the window full): those pipelined rows measure
-    the simulator and its pty more than the wire."""
+    The simulator adds its own latency to every round trip: it reads and writes its pty at most
+    every 100 us and paces itself in slices of ~1,000 instructions. At 1,000,000 baud it manages
+    ~1,100 transactions per second even one at a time: those rows measure the simulator and its
+    pty more than the wire."""
     rows = []
     rounds = max(ctx.rounds, 5) * 10
     for env in WIRE_ENVS:
@@ -338,31 +333,31 @@ def wire(ctx: Context) -> list[Row]:
                     client.info(compact=mode == "compact")
                     for request, firmata in WIRE_REQUESTS.items():
                         samples = []
+                        before = client.sent + client.received
                         for _ in range(rounds):
                             start = time.perf_counter()
                             client.request(request)
                             samples.append(time.perf_counter() - start)
+                        per = (client.sent + client.received - before) / rounds
                         med, p95 = median_ms(samples), statistics.quantiles(samples, n=20)[-1] * 1000
                         goal = mode == "compact" and baud == 115200
                         rows.append(Row("wire", f"{request} round trip, {mode}, {baud} baud (n={rounds})",
                                         f"<= {firmata} ms (Firmata)" if goal else "",
-                                        f"median {med:.2f} ms, p95 {p95:.2f} ms, "
-                                        f"{exchange_bytes(client, request)} B/transaction",
+                                        f"median {med:.2f} ms, p95 {p95:.2f} ms, {per:.0f} B/transaction",
                                         med <= firmata if goal else None))
                     lines = ["GPIO_READ 7"] * PIPELINED
-                    sent, _ = client.wire_form(lines[0])
-                    request_bytes = len(frame(sent, 100))
+                    sent, received = client.sent, client.received
                     start = time.perf_counter()
                     client.pipeline(lines)
                     seconds = time.perf_counter() - start
-                    client.link.write(frame(sent, 100))
-                    reply_bytes = len(client.read_line(lines[0], 2.0))
+                    request_bytes = (client.sent - sent) / PIPELINED
+                    reply_bytes = (client.received - received) / PIPELINED
                     limit = baud / 10 / max(request_bytes, reply_bytes)
                     rate = PIPELINED / seconds
                     rows.append(Row("wire", f"pipelined GPIO_READ, {mode}, {baud} baud, window {client.window} B",
                                     f">= {PIPELINE_GOAL:.0%} of wire limit",
                                     f"{rate:.0f} req/s of {limit:.0f} ({rate / limit:.0%}; "
-                                    f"{request_bytes} B out, {reply_bytes} B back)",
+                                    f"{request_bytes:.0f} B out, {reply_bytes:.0f} B back)",
                                     rate >= PIPELINE_GOAL * limit))
     return rows
 

@@ -114,7 +114,8 @@ def test_info_reply_and_dispatch_match_the_selection(sketches: dict[str, Sketch]
     assert sketch.capabilities == capabilities
     info = helpers.info_reply_in_sketch(sketch.content)
     assert info == {"board": sketch.board, "transport": sketch.transport, "fw": info["fw"], "hash": sketch.hash,
-                    "capabilities": capabilities, "window": info["window"], "checksum": "xor", "ids": 1, "frames": "crc7"}
+                    "capabilities": capabilities, "window": info["window"], "checksum": "xor", "ids": 1,
+                    "frames": "crc7"}
     assert re.fullmatch(r"[0-9a-f]{8}", sketch.hash)
     assert helpers.dispatch_names(sketch.content) == capabilities + SYSTEM
     for command in capabilities + SYSTEM:

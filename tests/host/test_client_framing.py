@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from generator.host.client import frame, unframe
 from generator.host.frames import crc7, decode_number, encode_number, frame_forms, parse_reply, seal
-from generator.paths import DEFINITIONS
+from generator.paths import DEFINITIONS, ROOT
 
 UNO_ANALOG = (14, 15, 16, 17, 18, 19)
 CAPABILITIES = ["ANALOG_READ", "DHT_READ", "GPIO_READ", "GPIO_WRITE", "RELAY_SET"]
@@ -91,3 +91,13 @@ def test_every_command_but_info_declares_its_reply_fields() -> None:
     for path in (DEFINITIONS / "commands").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         assert ("reply" in data) == (data["id"] != "info"), path.name
+
+
+def test_the_frame_examples_in_the_protocol_doc_hold() -> None:
+    doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    forms = frame_forms(CAPABILITIES)
+    for request, reply in [(forms["GPIO_READ"].encode(["7"], UNO_ANALOG), bytes([0x81, 2])),
+                           (forms["GPIO_WRITE"].encode(["13", "1"], UNO_ANALOG), bytes([0x80]))]:
+        assert request is not None
+        assert f"`{request[0].hex(' ').upper()}` out" in doc
+        assert f"`{seal(reply).hex(' ').upper()}` back" in doc

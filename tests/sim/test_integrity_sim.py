@@ -274,7 +274,7 @@ def test_100_frames_in_one_write_never_run_one_not_sent(project: Path, env: str)
     for sim, client in board(project, env):
         client.info(compact=True)
         since = sim.mark()
-        client.write(b"".join(client.prepare("GPIO_WRITE %d %d" % request).data for request in requests))
+        client.write(b"".join(client.prepare(f"GPIO_WRITE {pin} {value}").data for pin, value in requests))
         replies = read_replies(client, "GPIO_WRITE 0 0")
         assert 0 < len(replies) <= len(requests)
         assert all(r["ok"] == 1 or r["error"] in ("overrun", "bad_frame", "bad_request") for r in replies), replies
@@ -287,7 +287,7 @@ def test_100_frames_in_one_write_never_run_one_not_sent(project: Path, env: str)
             assert event.level == expected[event.pin], f"{event}: nobody asked for that level"
         client.drain()
         assert client.request("PING") in ({"ok": 1, "cmd": "PING"}, {"ok": 0, "cmd": "", "error": "overrun"})
-        assert client.request("GPIO_WRITE %d %d" % requests[0])["ok"] == 1  # and the board goes on
+        assert client.request(f"GPIO_WRITE {requests[0][0]} {requests[0][1]}")["ok"] == 1  # and the board goes on
 
 
 def test_watched_pin_changes_are_pushed_between_replies(uno: tuple[SimBoard, BoardClient]) -> None:

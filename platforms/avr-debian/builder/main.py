@@ -51,7 +51,8 @@ env.Append(
     CFLAGS=["-std=gnu11", "-fno-fat-lto-objects"],
     CXXFLAGS=["-std=gnu++11", "-fpermissive", "-fno-exceptions", "-fno-threadsafe-statics"],
     CPPDEFINES=[("F_CPU", "$BOARD_F_CPU")],
-    LINKFLAGS=["-Os", "-mcall-prologues", "-mrelax", "-mmcu=$BOARD_MCU", "-flto", "-fuse-linker-plugin", "-Wl,--gc-sections"],
+    LINKFLAGS=["-Os", "-mcall-prologues", "-mrelax", "-mmcu=$BOARD_MCU", "-flto", "-fuse-linker-plugin",
+               "-Wl,--gc-sections"],
     LIBS=["m"],
     BUILDERS=dict(
         ElfToHex=Builder(
