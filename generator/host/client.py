@@ -189,9 +189,12 @@ class BoardClient:
         raw, self.buffer = self.buffer[:at], self.buffer[at:]
         return raw
 
-    def read_reply(self, pending: Pending, timeout: float) -> dict[str, Any]:
-        """The reply to one request, events read on the way set aside: a frame or a JSON line
-        (a text request's reply, or a refusal of what could not be read)."""
+    def read_reply(self, pending: Pending | str, timeout: float) -> dict[str, Any]:
+        """The reply to one request (what prepare() gave, or just its line when it was written as
+        text by hand), events read on the way set aside: a frame or a JSON line (a text request's
+        reply, or a refusal of what could not be read)."""
+        if isinstance(pending, str):
+            pending = Pending(pending, b"")
         deadline = time.monotonic() + timeout
         while True:
             if not self.buffer:
@@ -205,10 +208,12 @@ class BoardClient:
     def parse_frame(self, pending: Pending, raw: bytes) -> dict[str, Any]:
         """A reply frame as the object JSON mode gives; a damaged one raises."""
         parsed = parse_reply(raw)
-        if parsed is None or pending.form is None:
+        if parsed is None or (pending.form is None and not parsed[0]):
             raise FirmwareError(f"{self.port} answered '{pending.line}' with a damaged frame: {raw[:40].hex(' ')}",
                                 "check the cable and the baud rate; send PING until it answers")
         error, values = parsed
+        if pending.form is None:  # a refusal of bytes that looked like a frame, after a text request
+            return {"ok": 0, "cmd": "", "error": str(values[0])}
         return pending.form.reply_object(values, error, pending.echoed)
 
     def parse(self, pending: Pending, raw: bytes) -> dict[str, Any]:
