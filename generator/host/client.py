@@ -283,9 +283,10 @@ class BoardClient:
                                     "check the port, the baud rate and that the board runs this firmware")
 
     def info(self, compact: bool = False) -> FirmwareIdentity:
-        """The board's identity; also takes its window for pipeline() (1 if it states none) and,
-        with `compact`, sends the commands this checkout knows as binary frames (when the board
-        takes them): request() and pipeline() still return JSON mode's objects."""
+        """The board's identity; also takes its window for pipeline() (1 if it states none) and
+        turns the board's frames on (`compact`) or off. With frames on, the commands this
+        checkout knows go as binary frames: request() and pipeline() still return JSON mode's
+        objects. A board that restarts turns frames off: call info() again after a reset."""
         reply = self.request("INFO")
         if reply.get("ok") != 1:
             raise FirmwareError(f"INFO failed: {json.dumps(reply)}")
@@ -293,6 +294,8 @@ class BoardClient:
         self.window = window if isinstance(window, int) and window > 0 else 1
         identity = FirmwareIdentity.from_reply(reply)
         self.forms = {}
+        if reply.get("frames") == "crc7" and self.request(f"FRAMES {int(compact)}").get("on") != int(compact):
+            raise FirmwareError(f"{self.port} did not turn frames {'on' if compact else 'off'}")
         if compact and reply.get("frames") == "crc7":
             try:
                 self.analog = board_facts(identity.board).analog_pins

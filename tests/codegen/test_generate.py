@@ -23,7 +23,7 @@ from generator.errors import FirmwareError
 from testsupport import helpers
 
 GOLDEN = Path(__file__).parent / "golden"
-SYSTEM = ["INFO", "PING", "RESET"]
+SYSTEM = ["FRAMES", "INFO", "PING", "RESET"]
 SPEC_COMMANDS = ("gpio_write", "gpio_read", "analog_read", "pwm_write", "relay_set", "dht_read")
 SSID = 'Caf\u00e9 "Home" \\ ??= \u2615'
 PASSWORD = '"); ESP.restart(); //'
@@ -273,7 +273,7 @@ def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> Non
       "valid transports: serial_standard, wifi_tcp"]),
     (uno("gpio_write", "dht_raed"),
      ["unknown command 'dht_raed' (--commands)", "did you mean 'dht_read'?",
-      "valid commands: analog_read, dht_read, gpio_read, gpio_watch, gpio_write, info, ping, pwm_write, "
+      "valid commands: analog_read, dht_read, frames, gpio_read, gpio_watch, gpio_write, info, ping, pwm_write, "
       "relay_set, reset"]),
     (uno(devices=("dht22_sensr",)),
      ["unknown device 'dht22_sensr' (--devices)", "did you mean 'dht22_sensor'?",

@@ -211,13 +211,18 @@ def test_frames_and_json_give_the_same_results_for_every_command(uno: tuple[SimB
 
 
 def test_frames_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
-    """What frames look like (docs/protocol.md): header, numbers, CRC-7; echoed fields left out;
-    errors as text values; text requests still answered in between; INFO declares frames."""
+    """What frames look like (docs/protocol.md): off until FRAMES 1; header, numbers, CRC-7;
+    echoed fields left out; errors as text values; text requests still answered in between."""
     sim, client = uno
     sim.set_pin("PD7", 1)
     info = client.request("INFO")
     assert info["frames"] == "crc7"
     op = {name: index for index, name in enumerate(info["capabilities"])}
+    write_13 = seal(bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]))
+    client.link.write(write_13 + b"\n")  # frames are off until FRAMES 1: bad bytes of a text line
+    assert client.read_reply("a frame, frames off", 2.0) == {"ok": 0, "cmd": "", "error": "bad_request"}
+    assert sim.read_pin("PB5") != ("out", 1)
+    assert client.request("FRAMES 1") == {"ok": 1, "cmd": "FRAMES", "on": 1}
     for request, reply in [
         (bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]), b"\x80"),                    # GPIO_WRITE 13 1
         (bytes([0x80 | 1 << 5 | op["GPIO_READ"], 14]), b"\x81\x02"),                   # GPIO_READ 7 -> 1

@@ -38,6 +38,7 @@ static void wifi_tcp_poll() {
       wifi_tcp_client = incoming;
       wifi_tcp_client.setNoDelay(true);
       fw_reset_line();
+      fw_frames_on = false;  // each client turns frames on for itself
       fw_out = &wifi_tcp_client;
     }
   }

@@ -25,6 +25,7 @@ static bool fw_overflow = false;     // the current line outgrew fw_line: drop i
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
+static bool fw_frames_on = false;    // FRAMES 1 was received since the last reset
 static bool fw_binary = false;       // answering a binary frame: the reply is a frame too
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
@@ -358,12 +359,13 @@ static void fw_finish(bool past_loss, bool cut, uint8_t check) {
 }
 
 // Feeds one received byte; a complete line or frame is answered at once. Never blocks.
-// A byte with its top bit set is a frame's header, and nothing else is: it always starts a frame.
+// With frames on, a byte with its top bit set is a frame's header, and nothing else is: it
+// always starts a frame. With frames off it is a bad byte of the text line in progress.
 static void fw_feed(char c) {
   const bool past_loss = fw_rx_until == 0;
   if (!past_loss) fw_rx_until--;
   const uint8_t b = (uint8_t)c;
-  if (b & 0x80) {
+  if ((b & 0x80) && fw_frames_on) {
     if (fw_frame_need != 0xFF || fw_len || fw_overflow || fw_bad_byte) fw_finish(past_loss, true, 0);
     fw_frame_need = (uint8_t)((b >> 5) & 3);
     fw_line[0] = c;
@@ -395,7 +397,7 @@ static void fw_feed(char c) {
     fw_overflow = true;
     return;
   }
-  if (((uint8_t)c < 0x20 && c != '\t') || c == 0x7F || c == '"' || c == '\\') fw_bad_byte = true;
+  if (((uint8_t)c < 0x20 && c != '\t') || (uint8_t)c > 0x7E || c == '"' || c == '\\') fw_bad_byte = true;
   fw_line[fw_len++] = c;
 }
 
@@ -608,6 +610,14 @@ static void cmd_relay_set(const long* args) {
   fw_reply_end();
 }
 
+// ---- functions: command frames
+static void cmd_frames(const long* args) {
+  fw_frames_on = args[0] == 1;
+  fw_reply_begin();
+  fw_reply_int(F("on"), args[0]);
+  fw_reply_end();
+}
+
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
@@ -702,13 +712,19 @@ static const FwArg FW_ARGS_5[] FW_FLASH = {
   {FW_ARG_5_1, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
 };
 
-static const char FW_NAME_6[] FW_FLASH = "INFO";
+static const char FW_NAME_6[] FW_FLASH = "FRAMES";
+static const char FW_ARG_6_0[] FW_FLASH = "on";
+static const FwArg FW_ARGS_6[] FW_FLASH = {
+  {FW_ARG_6_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+};
 
-static const char FW_NAME_7[] FW_FLASH = "PING";
+static const char FW_NAME_7[] FW_FLASH = "INFO";
 
-static const char FW_NAME_8[] FW_FLASH = "RESET";
+static const char FW_NAME_8[] FW_FLASH = "PING";
 
-#define FW_COMMAND_COUNT 9
+static const char FW_NAME_9[] FW_FLASH = "RESET";
+
+#define FW_COMMAND_COUNT 10
 #define FW_FRAME_OPS 6  // binary frames address the first commands (the capabilities)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0, 1, 1},
@@ -717,9 +733,10 @@ static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_3, cmd_gpio_write, 2, 2, FW_ARGS_3, 0, 3},
   {FW_NAME_4, cmd_pwm_write, 2, 2, FW_ARGS_4, 0, 3},
   {FW_NAME_5, cmd_relay_set, 2, 2, FW_ARGS_5, 0, 3},
-  {FW_NAME_6, cmd_info, 0, 0, nullptr, 0xFF, 0},
-  {FW_NAME_7, cmd_ping, 0, 0, nullptr, 0, 0},
-  {FW_NAME_8, cmd_reset, 0, 0, nullptr, 0, 0},
+  {FW_NAME_6, cmd_frames, 1, 1, FW_ARGS_6, 0, 1},
+  {FW_NAME_7, cmd_info, 0, 0, nullptr, 0xFF, 0},
+  {FW_NAME_8, cmd_ping, 0, 0, nullptr, 0, 0},
+  {FW_NAME_9, cmd_reset, 0, 0, nullptr, 0, 0},
 };
 
 // Index of token (any case) among the '|'-separated lowercase values, or -1.
