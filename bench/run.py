@@ -3,6 +3,10 @@
 
     .venv/bin/python bench/run.py [--only generation,noop_build,size,selection_sizes,latency,wire] [--rounds 7] [--keep]
 
+StandardFirmata in the wire group needs its source, which neither Debian nor PyPI ships: with
+`--firmata DIR`, DIR holds two Arduino libraries, `Firmata/` (github.com/firmata/arduino at tag
+2.5.9) and `Servo/` (github.com/arduino-libraries/Servo). It is built for the benchmark only.
+
 Nothing here passes or fails: the table is for people. To add rows, write a function taking the
 shared `Context` and returning a list of `Row`, and append it to `ROWS` (or decorate it with
 @group). `Context.uno_project()` gives a built copy of the project (real platformio.ini, default
@@ -11,6 +15,8 @@ env uno) that several groups can share.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import shutil
 import statistics
@@ -21,12 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import serial
+
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests")]
 
 from generator.boards import board_facts
 from generator.codegen import Selection, generate
 from generator.host.client import BoardClient
-from generator.paths import stamp_path
+from generator.paths import ROOT, stamp_path
 from generator.pioenv.envsketch import Stamp
 from generator.sim.board import LatencyEvent, SimBoard
 from testsupport import helpers
@@ -49,6 +57,7 @@ class Context:
 
     work: Path
     rounds: int
+    firmata: Path | None = None  # --firmata: a folder holding the Firmata 2.5.9 and Servo libraries
     _uno: Path | None = field(default=None, repr=False)
 
     def uno_project(self) -> Path:
@@ -303,21 +312,115 @@ def latency(ctx: Context) -> list[Row]:
 WIRE_ENVS = ("uno_all", "uno_all_1mbaud")
 WIRE_REQUESTS = {"GPIO_WRITE 13 1": 1.4, "GPIO_READ 7": 0.56, "ANALOG_READ A0": 0.73}  # StandardFirmata 2.5.9, ms
 PIPELINE_GOAL = 0.9
-PIPELINED = 200
+PIPELINED = 1000  # enough that the first round trip and the last replies hardly count
+
+
+FIRMATA_INI = ("[env:firmata]\nplatform = symlink://platforms/avr-debian\nboard = uno\nframework = arduino\n"
+               "lib_extra_dirs = {libs}\n")
+
+
+def firmata_elf(ctx: Context, baud: int) -> Path:
+    """StandardFirmata 2.5.9 from --firmata's libraries, at `baud` instead of its 57600, built with
+    this project's offline AVR platform (for the benchmark only: never shipped)."""
+    assert ctx.firmata is not None
+    project = ctx.work / "firmata"
+    if not project.exists():
+        (project / "src").mkdir(parents=True)
+        shutil.copytree(ROOT / "platforms", project / "platforms", symlinks=True)
+        (project / "platformio.ini").write_text(FIRMATA_INI.format(libs=ctx.firmata.resolve()), encoding="utf-8")
+        sketch = (ctx.firmata / "Firmata" / "examples" / "StandardFirmata" / "StandardFirmata.ino").read_text(
+            encoding="utf-8")
+        if "Firmata.begin(57600);" not in sketch:
+            raise RuntimeError(f"{ctx.firmata}: no StandardFirmata.ino calling Firmata.begin(57600)")
+        (project / "src" / "StandardFirmata.ino").write_text(
+            sketch.replace("Firmata.begin(57600);", f"Firmata.begin({baud});"), encoding="utf-8")
+        result = helpers.run_pio(project, "run")
+        if result.returncode != 0:
+            raise RuntimeError(f"StandardFirmata did not build:\n{result.output[-3000:]}")
+    return helpers.build_dir(project, "firmata") / "firmware.elf"
+
+
+class FirmataHost:
+    """Just enough of a Firmata host for the three round trips issue 11 compares: a digital write
+    confirmed by a pin state query, a digital read (re-enabling a port's reporting makes the board
+    send it at once) and an analog read (likewise for an analog pin, then reporting off again)."""
+
+    def __init__(self, port: str, baud: int) -> None:
+        self.link = serial.serial_for_url(port, baud, timeout=1)
+        self.sent = self.received = 0
+
+    def close(self) -> None:
+        self.link.close()
+
+    def exchange(self, data: bytes, done: Callable[[bytes], bool], timeout: float = 2.0) -> bytes:
+        """Write `data`, then read until `done` holds for what came back."""
+        self.link.write(data)
+        self.sent += len(data)
+        reply, deadline = b"", time.monotonic() + timeout
+        while not done(reply):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Firmata did not answer {data.hex(' ')}: {reply.hex(' ')}")
+            self.link.timeout = max(0.0, deadline - time.monotonic())
+            reply += self.link.read(max(1, self.link.in_waiting))
+        self.received += len(reply)
+        return reply
+
+    def wait_ready(self, within: float = 10.0) -> None:
+        """REPORT_VERSION until it answers (Firmata blinks its version for ~2 s after a reset),
+        then pin 13 an output and pin 7 an input."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                self.exchange(b"\xf9", lambda r: b"\xf9\x02\x05" in r, timeout=0.3)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+        self.link.write(bytes([0xF4, 13, 1, 0xF4, 7, 0]))
+        time.sleep(0.2)
+        self.link.reset_input_buffer()
+
+    def request(self, request: str) -> None:
+        """One of WIRE_REQUESTS, the Firmata way."""
+        if request.startswith("GPIO_WRITE"):  # SET_DIGITAL_PIN_VALUE 13 1, PIN_STATE_QUERY 13
+            self.exchange(bytes([0xF5, 13, 1, 0xF0, 0x6D, 13, 0xF7]), lambda r: r.endswith(b"\xf7"))
+        elif request.startswith("GPIO_READ"):  # REPORT_DIGITAL port 0 on -> DIGITAL_MESSAGE port 0
+            self.exchange(bytes([0xD0, 1]), lambda r: len(r) >= 3)
+        else:  # REPORT_ANALOG A0 on -> ANALOG_MESSAGE A0; then off, so nothing arrives unasked
+            self.exchange(bytes([0xC0, 1]), lambda r: len(r) >= 3)
+            self.link.write(bytes([0xC0, 0]))
+            self.link.flush()
+            time.sleep(0.002)
+            self.link.reset_input_buffer()
+
+
+def summary(samples: list[float], per: float) -> str:
+    """Median, p95 and bytes per transaction of round trips measured in seconds."""
+    return (f"median {median_ms(samples):.2f} ms, p95 {statistics.quantiles(samples, n=20)[-1] * 1000:.2f} ms, "
+            f"{per:.0f} B/transaction")
+
+
+def timed(samples: list[float], action: Callable[[], object]) -> None:
+    """Append the seconds `action` takes."""
+    start = time.perf_counter()
+    action()
+    samples.append(time.perf_counter() - start)
 
 
 @group
 def wire(ctx: Context) -> list[Row]:
     """On the simulated uno (paced to the wall clock) running every command, at 115200 and
     1,000,000 baud, in JSON mode and in compact mode (binary frames): round trips one at a time
-    (median and p95), bytes per transaction (both ways, counted by the client), and pipelined
+    (median and p95), bytes per transaction (both ways, counted by the host), and pipelined
     requests per second (BoardClient.pipeline within INFO's window) against the wire's limit
     (the busier direction's bytes at baud/10 bytes per second).
-    Goals: StandardFirmata's round trips at 115200 (issue 11's measurement) for compact mode.
-    The simulator adds its own latency to every round trip: it reads and writes its pty at most
-    every 100 us and paces itself in slices of ~1,000 instructions. At 1,000,000 baud it manages
-    ~1,100 transactions per second even one at a time: those rows measure the simulator and its
-    pty more than the wire."""
+    With --firmata, StandardFirmata 2.5.9 runs on a second simulated uno at 115200 and each
+    compact round trip alternates with its Firmata counterpart, so both see the same machine;
+    the goal is then Firmata's median from this run, else issue 11's figures.
+    The simulator adds its own latency to every round trip (it reads and writes its pty at most
+    every 100 us and paces itself in slices of ~1,000 instructions) and its figures move by tens
+    of percent from run to run: compare rows of one run. At 1,000,000 baud it manages ~1,100
+    transactions per second even one at a time: those pipelined rows measure the simulator."""
     rows = []
     rounds = max(ctx.rounds, 5) * 10
     for env in WIRE_ENVS:
@@ -325,40 +428,55 @@ def wire(ctx: Context) -> list[Row]:
         stamp = Stamp.load(stamp_path(build))
         assert stamp and stamp.baud_rate, f"{build} holds no record of its sketch"
         uno, baud = board_facts(stamp.identity.board), stamp.baud_rate
-        with SimBoard(build / "firmware.elf", uno.simulated().mcu, uno.f_cpu, realtime=True) as sim:
+        with contextlib.ExitStack() as stack:
+            sim = stack.enter_context(SimBoard(build / "firmware.elf", uno.simulated().mcu, uno.f_cpu, realtime=True))
             sim.set_adc(0, 2500)
-            with BoardClient(sim.serial_port, baud) as client:
-                client.wait_ready()
-                for mode in ("json", "compact"):
-                    client.info(compact=mode == "compact")
-                    for request, firmata in WIRE_REQUESTS.items():
-                        samples = []
-                        before = client.sent + client.received
-                        for _ in range(rounds):
-                            start = time.perf_counter()
-                            client.request(request)
-                            samples.append(time.perf_counter() - start)
-                        per = (client.sent + client.received - before) / rounds
-                        med, p95 = median_ms(samples), statistics.quantiles(samples, n=20)[-1] * 1000
-                        goal = mode == "compact" and baud == 115200
-                        rows.append(Row("wire", f"{request} round trip, {mode}, {baud} baud (n={rounds})",
-                                        f"<= {firmata} ms (Firmata)" if goal else "",
-                                        f"median {med:.2f} ms, p95 {p95:.2f} ms, {per:.0f} B/transaction",
-                                        med <= firmata if goal else None))
-                    lines = ["GPIO_READ 7"] * PIPELINED
-                    sent, received = client.sent, client.received
-                    start = time.perf_counter()
-                    client.pipeline(lines)
-                    seconds = time.perf_counter() - start
-                    request_bytes = (client.sent - sent) / PIPELINED
-                    reply_bytes = (client.received - received) / PIPELINED
-                    limit = baud / 10 / max(request_bytes, reply_bytes)
-                    rate = PIPELINED / seconds
-                    rows.append(Row("wire", f"pipelined GPIO_READ, {mode}, {baud} baud, window {client.window} B",
-                                    f">= {PIPELINE_GOAL:.0%} of wire limit",
-                                    f"{rate:.0f} req/s of {limit:.0f} ({rate / limit:.0%}; "
-                                    f"{request_bytes:.0f} B out, {reply_bytes:.0f} B back)",
-                                    rate >= PIPELINE_GOAL * limit))
+            client = stack.enter_context(BoardClient(sim.serial_port, baud))
+            firmata = None
+            if ctx.firmata and baud == 115200:
+                other = stack.enter_context(SimBoard(firmata_elf(ctx, baud), uno.simulated().mcu, uno.f_cpu,
+                                                     realtime=True))
+                other.set_adc(0, 2500)
+                firmata = FirmataHost(other.serial_port, baud)
+                stack.callback(firmata.close)
+                firmata.wait_ready()
+            client.wait_ready()
+            for mode in ("json", "compact"):
+                client.info(compact=mode == "compact")
+                for request, issue_figure in WIRE_REQUESTS.items():
+                    samples: list[float] = []
+                    theirs: list[float] = []
+                    before = client.sent + client.received
+                    firmata_before = firmata.sent + firmata.received if firmata else 0
+                    for _ in range(rounds):
+                        timed(samples, functools.partial(client.request, request))
+                        if firmata and mode == "compact":
+                            timed(theirs, functools.partial(firmata.request, request))
+                    per = (client.sent + client.received - before) / rounds
+                    goal_ms, source = issue_figure, "Firmata, issue 11"
+                    if theirs and firmata:
+                        goal_ms, source = median_ms(theirs), "Firmata, this run"
+                        theirs_per = (firmata.sent + firmata.received - firmata_before) / rounds
+                        rows.append(Row("wire", f"StandardFirmata 2.5.9: {request.split()[0]} counterpart, "
+                                        f"{baud} baud (n={rounds})", "", summary(theirs, theirs_per)))
+                    goal = mode == "compact" and baud == 115200
+                    rows.append(Row("wire", f"{request} round trip, {mode}, {baud} baud (n={rounds})",
+                                    f"<= {goal_ms:.2f} ms ({source})" if goal else "", summary(samples, per),
+                                    median_ms(samples) <= goal_ms if goal else None))
+                lines = ["GPIO_READ 7"] * PIPELINED
+                sent, received = client.sent, client.received
+                start = time.perf_counter()
+                client.pipeline(lines)
+                seconds = time.perf_counter() - start
+                request_bytes = (client.sent - sent) / PIPELINED
+                reply_bytes = (client.received - received) / PIPELINED
+                limit = baud / 10 / max(request_bytes, reply_bytes)
+                rate = PIPELINED / seconds
+                rows.append(Row("wire", f"pipelined GPIO_READ, {mode}, {baud} baud, window {client.window} B",
+                                f">= {PIPELINE_GOAL:.0%} of wire limit",
+                                f"{rate:.0f} req/s of {limit:.0f} ({rate / limit:.0%}; "
+                                f"{request_bytes:.0f} B out, {reply_bytes:.0f} B back)",
+                                rate >= PIPELINE_GOAL * limit))
     return rows
 
 
@@ -382,12 +500,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated groups: " + ", ".join(g.__name__ for g in ROWS))
     parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and print it")
+    parser.add_argument("--firmata", type=Path, metavar="DIR",
+                        help="a folder holding the Firmata (2.5.9) and Servo Arduino libraries: adds "
+                             "StandardFirmata to the wire group (see the module's docstring)")
     args = parser.parse_args(argv)
     wanted = set(args.only.split(",")) if args.only else {g.__name__ for g in ROWS}
     work = Path(tempfile.mkdtemp(prefix="firmware-bench-"))
     rows: list[Row] = []
     try:
-        ctx = Context(work, args.rounds)
+        ctx = Context(work, args.rounds, args.firmata)
         for func in ROWS:
             if func.__name__ in wanted:
                 started = time.perf_counter()

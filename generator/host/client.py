@@ -14,7 +14,7 @@ import serial
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
-from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply
+from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply, values_following
 from generator.identity import FirmwareIdentity
 
 
@@ -172,7 +172,7 @@ class BoardClient:
             while len(self.buffer) <= at:
                 self.fill(request, deadline)
             byte = self.buffer[at]
-            if byte & 0x80 or values == self.buffer[0] & 0x3F:
+            if byte & 0x80 or values == values_following(self.buffer[0]):
                 at += 0 if byte & 0x80 else 1
                 break
             if byte == 0x40:  # text: up to its 0 byte
@@ -252,10 +252,13 @@ class BoardClient:
         in_flight = 0
         while len(replies) < len(pending):
             batch = b""
-            while sent < len(pending) and (in_flight == 0 or in_flight + len(pending[sent].data) <= self.window):
-                batch += pending[sent].data
-                in_flight += len(pending[sent].data)
-                sent += 1
+            # Refill once half the window is free: fewer, larger writes, and the board always
+            # has the other half queued.
+            if in_flight <= self.window // 2:
+                while sent < len(pending) and (in_flight == 0 or in_flight + len(pending[sent].data) <= self.window):
+                    batch += pending[sent].data
+                    in_flight += len(pending[sent].data)
+                    sent += 1
             if batch:
                 self.write(batch)
             item = pending[len(replies)]

@@ -3,7 +3,8 @@ encoder and parser of their bytes on the host side.
 
 A frame is a header byte (the only byte with its top bit set), values, and a CRC-7 byte:
 - request: 0x80 | arguments << 5 | op, then each argument as a number;
-- reply:   0x80 | error << 6 | values, then each value: a number, or 0x40 + ASCII text + 0x00.
+- reply:   0x80 | error << 6 | values, then each value: a number, or 0x40 + ASCII text + 0x00;
+           or 0xA0 | v alone: one number v, 0..31, held in the header.
 A number is zigzag-encoded, then written in 6-bit groups, most significant first, with 0x40 set
 on every group but the last.
 """
@@ -26,7 +27,7 @@ NUMBER = re.compile(r"[+-]?[0-9]{1,9}")  # the text protocol's integers
 REFUSALS = frozenset({"overrun", "bad_frame", "bad_checksum", "line_too_long", "bad_request"})
 
 
-def crc7(data: Iterable[int], crc: int = 0) -> int:
+def crc7_by_bits(data: Iterable[int], crc: int = 0) -> int:
     """CRC-7 (x^7 + x^3 + 1, MMC/SD cards' polynomial), most significant bit first."""
     for byte in data:
         for bit in range(7, -1, -1):
@@ -34,6 +35,16 @@ def crc7(data: Iterable[int], crc: int = 0) -> int:
             crc = (crc << 1) & 0x7F
             if top:
                 crc ^= 0x09
+    return crc
+
+
+_CRC7 = [crc7_by_bits([byte]) for byte in range(256)]  # the CRC of one byte from 0, for each byte
+
+
+def crc7(data: Iterable[int], crc: int = 0) -> int:
+    """CRC-7 of the bytes, a table lookup per byte (the same as bit by bit)."""
+    for byte in data:
+        crc = _CRC7[((crc << 1) ^ byte) & 0xFF]
     return crc
 
 
@@ -59,6 +70,14 @@ def decode_number(data: bytes, at: int) -> tuple[int, int]:
             break
     u &= 0xFFFFFFFF
     return (u >> 1) ^ -(u & 1), at
+
+
+INLINE = 0x20       # a reply header holding its one value (0..31) in its low 5 bits
+
+
+def values_following(header: int) -> int:
+    """How many values follow a reply frame's header."""
+    return 0 if header & INLINE else header & 0x1F
 
 
 def seal(body: bytes) -> bytes:
@@ -148,6 +167,8 @@ def parse_reply(frame: bytes) -> tuple[bool, list[int | str]] | None:
     count that does not match, a byte with its top bit set inside it."""
     if len(frame) < 2 or any(b & 0x80 for b in frame[1:]) or crc7(frame[:-1]) != frame[-1]:
         return None
+    if frame[0] & INLINE:
+        return (bool(frame[0] & 0x40), [frame[0] & 0x1F]) if len(frame) == 2 else None
     values: list[int | str] = []
     at = 1
     try:
@@ -161,7 +182,7 @@ def parse_reply(frame: bytes) -> tuple[bool, list[int | str]] | None:
                 values.append(number)
     except (ValueError, IndexError, UnicodeDecodeError):
         return None
-    if at != len(frame) - 1 or len(values) != frame[0] & 0x3F:
+    if at != len(frame) - 1 or len(values) != values_following(frame[0]):
         return None
     return bool(frame[0] & 0x40), values
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.host.client import frame, unframe
-from generator.host.frames import crc7, decode_number, encode_number, frame_forms, parse_reply, seal
+from generator.host.frames import crc7_by_bits, crc7, decode_number, encode_number, frame_forms, parse_reply, seal
 from generator.paths import DEFINITIONS, ROOT
 
 UNO_ANALOG = (14, 15, 16, 17, 18, 19)
@@ -34,6 +34,11 @@ def test_unframe_checks_the_suffix(raw: bytes, expected: tuple[bytes, bool | Non
 def test_crc7_is_the_mmc_one() -> None:
     assert crc7(b"123456789") == 0x75  # CRC-7/MMC's check value
     assert crc7(b"") == 0
+
+
+@given(st.binary(max_size=40))
+def test_crc7_table_matches_bit_by_bit(data: bytes) -> None:
+    assert crc7(data) == crc7_by_bits(data)
 
 
 @given(st.integers(-2**31, 2**31 - 1))
@@ -62,8 +67,9 @@ def test_requests_are_encoded_from_the_definitions() -> None:
 
 def test_replies_become_json_mode_objects() -> None:
     forms = frame_forms(CAPABILITIES)
-    value = parse_reply(seal(bytes([0x81, 2])))
-    assert value == (False, [1])
+    assert parse_reply(seal(bytes([0x81, 2]))) == (False, [1])
+    assert parse_reply(seal(bytes([0xA1]))) == (False, [1])  # held in the header
+    assert parse_reply(seal(bytes([0xBF]))) == (False, [31])
     assert forms["GPIO_READ"].reply_object([1], False, [7]) == {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 1}
     dht = parse_reply(seal(bytes([0x82]) + b"\x40-3.5\x00\x4061.0\x00"))
     assert dht == (False, [-3.5, 61.0])
@@ -82,6 +88,7 @@ def test_replies_become_json_mode_objects() -> None:
     seal(bytes([0x81, 2, 4])),                  # more
     seal(bytes([0x81, 0x42])),                  # a number without its last group
     bytes([0x81, 0x82, 0x00]),                  # a header inside
+    seal(bytes([0xA1, 2])),                     # a value after one held in the header
 ])
 def test_damaged_reply_frames_are_refused(damaged: bytes) -> None:
     assert parse_reply(damaged) is None
@@ -96,7 +103,7 @@ def test_every_command_but_info_declares_its_reply_fields() -> None:
 def test_the_frame_examples_in_the_protocol_doc_hold() -> None:
     doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     forms = frame_forms(CAPABILITIES)
-    for request, reply in [(forms["GPIO_READ"].encode(["7"], UNO_ANALOG), bytes([0x81, 2])),
+    for request, reply in [(forms["GPIO_READ"].encode(["7"], UNO_ANALOG), bytes([0xA1])),
                            (forms["GPIO_WRITE"].encode(["13", "1"], UNO_ANALOG), bytes([0x80]))]:
         assert request is not None
         assert f"`{request[0].hex(' ').upper()}` out" in doc

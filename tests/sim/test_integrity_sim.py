@@ -14,7 +14,7 @@ import pytest
 
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
-from generator.host.frames import seal
+from generator.host.frames import encode_number, seal
 from generator.sim.board import PinEvent, SimBoard
 from testsupport import helpers
 
@@ -215,6 +215,7 @@ def test_frames_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
     echoed fields left out; errors as text values; text requests still answered in between."""
     sim, client = uno
     sim.set_pin("PD7", 1)
+    sim.set_adc(0, 5000)
     info = client.request("INFO")
     assert info["frames"] == "crc7"
     op = {name: index for index, name in enumerate(info["capabilities"])}
@@ -225,7 +226,8 @@ def test_frames_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
     assert client.request("FRAMES 1") == {"ok": 1, "cmd": "FRAMES", "on": 1}
     for request, reply in [
         (bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]), b"\x80"),                    # GPIO_WRITE 13 1
-        (bytes([0x80 | 1 << 5 | op["GPIO_READ"], 14]), b"\x81\x02"),                   # GPIO_READ 7 -> 1
+        (bytes([0x80 | 1 << 5 | op["GPIO_READ"], 14]), b"\xa1"),                       # GPIO_READ 7 -> 1
+        (bytes([0x80 | 1 << 5 | op["ANALOG_READ"], 28]), b"\x81" + encode_number(1023)),  # ANALOG_READ 14
         (bytes([0x80 | 2 << 5 | op["PWM_WRITE"], 8, 2]), b"\xc2\x40bad_pin\x00\x40pin\x00"),
         (bytes([0x80 | 31]), b"\xc1\x40unknown_command\x00"),
         (bytes([0x80 | 1 << 5 | op["GPIO_WRITE"], 26]), b"\xc1\x40bad_args\x00"),
