@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.host.client import frame, unframe
-from generator.host.frames import crc7_by_bits, crc7, decode_number, encode_number, frame_forms, parse_reply, seal
+from generator.host.frames import crc7, crc7_by_bits, decode_number, encode_number, frame_forms, parse_reply, seal
 from generator.paths import DEFINITIONS, ROOT
 
 UNO_ANALOG = (14, 15, 16, 17, 18, 19)

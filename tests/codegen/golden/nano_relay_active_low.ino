@@ -30,6 +30,7 @@ static bool fw_binary = false;       // answering a binary frame: the reply is a
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
 static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
+static bool fw_head_pending = false; // binary: the success header waits for the first value
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
 static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
@@ -95,13 +96,19 @@ static void fw_put_json_string(const char* s) {
   fw_out->write('"');
 }
 
+// Binary: writes the success header still pending: 0x80 | the number of values.
+static void fw_head_flush() {
+  if (fw_head_pending) fw_out->write((uint8_t)(0x80 | fw_values));
+  fw_head_pending = false;
+}
+
 // Binary: ends the text value being written, if any.
 static void fw_value_close() {
   if (fw_text_open) fw_out->write((uint8_t)0);
   fw_text_open = false;
 }
 
-// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; binary: the frame's header byte, with `values`.
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; binary: an error frame's header, with `values`.
 static void fw_reply_head(bool ok, uint8_t values) {
   if (fw_binary) {
     fw_out->write((uint8_t)((ok ? 0x80 : 0xC0) | values));
@@ -118,8 +125,13 @@ static void fw_reply_head(bool ok, uint8_t values) {
 
 static uint8_t fw_value = 0;         // binary: index of the reply field being written
 
+// Binary: the header is held back until the first value: a lone number 0..31 goes in it.
 static void fw_reply_begin() {
-  fw_reply_head(true, fw_values);
+  if (fw_binary) {
+    fw_head_pending = true;
+  } else {
+    fw_reply_head(true, 0);
+  }
   fw_value = 0;
 }
 
@@ -134,6 +146,7 @@ static bool fw_next_value() {
 static bool fw_reply_key(const __FlashStringHelper* key) {
   if (fw_binary) {
     if (!fw_next_value()) return false;
+    fw_head_flush();
     fw_out->write((uint8_t)0x40);
     fw_text_open = true;
     return true;
@@ -159,7 +172,14 @@ static void fw_put_vlq(long value) {
 
 static void fw_reply_int(const __FlashStringHelper* key, long value) {
   if (fw_binary) {
-    if (fw_next_value()) fw_put_vlq(value);
+    if (!fw_next_value()) return;
+    if (fw_head_pending && fw_values == 1 && (uint32_t)value < 32) {
+      fw_out->write((uint8_t)(0xA0 | value));  // the value in the header
+      fw_head_pending = false;
+      return;
+    }
+    fw_head_flush();
+    fw_put_vlq(value);
     return;
   }
   fw_reply_key(key);
@@ -168,6 +188,7 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
 
 static void fw_reply_end() {
   if (fw_binary) {
+    fw_head_flush();
     fw_value_close();
     fw_summed.wire->write(fw_summed.sum);
     return;
