@@ -11,6 +11,7 @@
 #define fw_flash_strcmp(ram, flash) strcmp((ram), (flash))
 #define fw_flash_byte(p) (*(const uint8_t*)(p))
 #define fw_flash_ptr(p) (*(const void* const*)(p))
+#define fw_flash_long(p) (*(const long*)(p))
 
 // ---- protocol core ------------------------------------------------------------------------
 #define FW_LINE_MAX 64
@@ -72,10 +73,12 @@ class FwSummed : public Print {
     if (frame) {
       sum = fw_crc7(sum, c);
     } else if (c == '\n') {
-      static const char hex[] = "0123456789ABCDEF";
       wire->write('*');
-      wire->write(hex[sum >> 4]);
-      wire->write(hex[sum & 0x0F]);
+      for (uint8_t shift = 4;; shift = 0) {
+        const uint8_t digit = (uint8_t)((sum >> shift) & 0x0F);
+        wire->write((uint8_t)(digit < 10 ? '0' + digit : 'A' - 10 + digit));
+        if (!shift) break;
+      }
       sum = 0;
     } else {
       sum ^= c;
@@ -106,12 +109,8 @@ static void fw_value_close() {
   fw_text_open = false;
 }
 
-// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>"; binary: an error frame's header, with `values`.
-static void fw_reply_head(bool ok, uint8_t values) {
-  if (fw_binary) {
-    fw_out->write((uint8_t)((ok ? 0x80 : 0xC0) | values));
-    return;
-  }
+// {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>" (JSON replies only).
+static void fw_reply_head(bool ok) {
   fw_out->print(ok ? F("{\"ok\":1") : F("{\"ok\":0"));
   if (fw_id >= 0) {
     fw_out->print(F(",\"id\":"));
@@ -128,7 +127,7 @@ static void fw_reply_begin() {
   if (fw_binary) {
     fw_head_pending = true;
   } else {
-    fw_reply_head(true, 0);
+    fw_reply_head(true);
   }
   fw_value = 0;
 }
@@ -203,27 +202,31 @@ static void fw_reply_end() {
   fw_out->print(F("}\n"));
 }
 
+// Binary: a text value.
+static void fw_put_text(const __FlashStringHelper* text) {
+  fw_out->write((uint8_t)0x40);
+  fw_out->print(text);
+  fw_out->write((uint8_t)0);
+}
+
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>"[,"arg":"<name>"]}; name is a FW_FLASH string.
 // Binary: an error frame with the code and the name as text values.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  fw_reply_head(false, name ? 2 : 1);
-  for (uint8_t i = 0; i < 2; i++) {
-    const __FlashStringHelper* text = i ? (const __FlashStringHelper*)name : code;
-    if (!text) break;
-    if (fw_binary) {
-      fw_out->write((uint8_t)0x40);
-      fw_out->print(text);
-      fw_out->write((uint8_t)0);
-    } else {
-      fw_out->print(i ? F("\",\"arg\":\"") : F(",\"error\":\""));
-      fw_out->print(text);
-    }
-  }
   if (fw_binary) {
+    fw_out->write((uint8_t)(name ? 0xC2 : 0xC1));
+    fw_put_text(code);
+    if (name) fw_put_text((const __FlashStringHelper*)name);
     fw_reply_end();
-  } else {
-    fw_out->print(F("\"}\n"));
+    return;
   }
+  fw_reply_head(false);
+  fw_out->print(F(",\"error\":\""));
+  fw_out->print(code);
+  if (name) {
+    fw_out->print(F("\",\"arg\":\""));
+    fw_out->print((const __FlashStringHelper*)name);
+  }
+  fw_out->print(F("\"}\n"));
 }
 
 static void fw_reply_error(const __FlashStringHelper* code) {
@@ -387,37 +390,27 @@ static void fw_feed(char c) {
   if ((b & 0x80) && fw_frames_on) {
     if (fw_frame_need != 0xFF || fw_len || fw_overflow || fw_bad_byte) fw_finish(past_loss, true, 0);
     fw_frame_need = (uint8_t)((b >> 5) & 3);
-    fw_line[0] = c;
-    fw_len = 1;
-    fw_rx_crc = fw_crc7(0, b);
-    return;
-  }
-  if (fw_frame_need != 0xFF) {
+    fw_rx_crc = 0;
+  } else if (fw_frame_need != 0xFF) {
     if (fw_frame_need == 0) {
       fw_finish(past_loss, false, b);
       return;
     }
-    fw_rx_crc = fw_crc7(fw_rx_crc, b);
     if (!(b & 0x40)) fw_frame_need--;  // an argument's last byte
-    if (fw_len < FW_LINE_MAX) {
-      fw_line[fw_len++] = c;
-    } else {
-      fw_overflow = true;
-    }
+  } else if (c == '\r') {
     return;
-  }
-  if (c == '\r') return;
-  if (c == '\n') {
+  } else if (c == '\n') {
     fw_finish(past_loss, false, 0);
     return;
+  } else if ((b < 0x20 && c != '\t') || b > 0x7E || c == '"' || c == '\\') {
+    fw_bad_byte = true;
   }
-  if (fw_overflow) return;
-  if (fw_len >= FW_LINE_MAX) {
+  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc7(fw_rx_crc, b);
+  if (fw_len < FW_LINE_MAX) {
+    fw_line[fw_len++] = c;
+  } else {
     fw_overflow = true;
-    return;
   }
-  if (((uint8_t)c < 0x20 && c != '\t') || (uint8_t)c > 0x7E || c == '"' || c == '\\') fw_bad_byte = true;
-  fw_line[fw_len++] = c;
 }
 
 // ---- board pins (wemos_d1_mini) -----------------------------------------------------------
@@ -753,16 +746,17 @@ static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
     return;
   }
   for (uint8_t j = 0; j < command.max_args; j++) {
-    FwArg arg;
-    fw_flash_read(&arg, &command.args[j], sizeof arg);
+    const FwArg* arg = &command.args[j];  // in flash: read field by field, as needed
     if (j >= given) {
-      values[j] = arg.fallback;
+      values[j] = fw_flash_long(&arg->fallback);
       continue;
     }
-    const __FlashStringHelper* error = tokens ? fw_parse_arg(arg.type, arg.values, tokens[j + 1], &values[j]) : nullptr;
-    if (!error) error = fw_check_arg(arg.type, arg.min, arg.max, values[j]);
+    const uint8_t type = fw_flash_byte(&arg->type);
+    const __FlashStringHelper* error =
+        tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j]) : nullptr;
+    if (!error) error = fw_check_arg(type, fw_flash_long(&arg->min), fw_flash_long(&arg->max), values[j]);
     if (error) {
-      fw_reply_arg_error(error, arg.name);
+      fw_reply_arg_error(error, (const char*)fw_flash_ptr(&arg->name));
       return;
     }
   }
