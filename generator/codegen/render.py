@@ -20,7 +20,7 @@ ECHO_FIELDS = 8  # FwCommand.echo is one byte
 ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
              "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
-OPTIONAL_HELPERS = ("fw_reply_int", "fw_reply_str", "fw_reply_key", "fw_pin_has_pullup")
+OPTIONAL_HELPERS = ("fw_reply_int", "fw_reply_str", "fw_reply_key", "fw_pin_has_pullup", "fw_event", "fw_watch_slot")
 LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 

@@ -273,8 +273,8 @@ def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> Non
       "valid transports: serial_standard, wifi_tcp"]),
     (uno("gpio_write", "dht_raed"),
      ["unknown command 'dht_raed' (--commands)", "did you mean 'dht_read'?",
-      "valid commands: analog_read, dht_read, frames, gpio_read, gpio_watch, gpio_write, info, ping, pwm_write, "
-      "relay_set, reset"]),
+      "valid commands: analog_read, analog_watch, dht_read, frames, gpio_read, gpio_watch, gpio_write, info, ping, "
+      "pwm_write, relay_set, reset"]),
     (uno(devices=("dht22_sensr",)),
      ["unknown device 'dht22_sensr' (--devices)", "did you mean 'dht22_sensor'?",
       "valid devices: dht11_sensor, dht22_sensor, led_dimmer, relay_module, soil_moisture_sensor"]),

@@ -20,7 +20,8 @@ from testsupport import helpers
 
 ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard",
-                           commands="gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch"),
+                           commands="gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch, "
+                                    "analog_watch"),
     "mega": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write, pwm_write"),
 }
 MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
@@ -183,7 +184,7 @@ def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardCli
 EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "GPIO_READ 7 up", "ANALOG_READ A0",
                  "ANALOG_READ 15", "PWM_WRITE 5 128", "RELAY_SET 8 1", "DHT_READ 2", "DHT_READ 2 dht11", "DHT_READ 3",
                  "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways",
-                 "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2"]
+                 "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2", "ANALOG_WATCH A1 0", "ANALOG_WATCH 7 10"]
 
 
 def test_frames_and_json_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
@@ -332,3 +333,26 @@ def test_mega_pwm_burst_never_answers_a_duty_nobody_sent(project: Path) -> None:
         assert set(answered) <= set(requests)
         assert all(r["error"] == "overrun" for r in replies if r["ok"] == 0)
         assert len(answered) < len(requests), "the burst should have overrun the 64-byte ring"
+
+
+def test_analog_readings_are_pushed_every_interval(uno: tuple[SimBoard, BoardClient]) -> None:
+    """ANALOG_WATCH pushes a checksummed reading per interval, follows the input, stops at 0, and
+    holds at most 4 pins; frames and text requests go on in between."""
+    sim, client = uno
+    sim.set_adc(0, 2500)
+    client.info(compact=True)
+    assert client.request("ANALOG_WATCH A0 20") == {"ok": 1, "cmd": "ANALOG_WATCH", "pin": 14, "interval": 20,
+                                                     "value": 511}
+    assert [client.wait_event(2.0) for _ in range(3)] == [{"event": "ANALOG", "pin": 14, "value": 511}] * 3
+    sim.set_adc(0, 5000)
+    assert client.request("GPIO_READ 7")["ok"] == 1 and client.request("PING")["ok"] == 1
+    assert any(client.wait_event(2.0)["value"] == 1023 for _ in range(5)), "the readings follow the input"
+    assert [client.request(f"ANALOG_WATCH A{n} 1000")["ok"] for n in (1, 2, 3)] == [1, 1, 1]
+    assert client.request("ANALOG_WATCH A4 1000") == {"ok": 0, "cmd": "ANALOG_WATCH", "error": "busy"}
+    for n in range(4):
+        assert client.request(f"ANALOG_WATCH A{n} 0")["interval"] == 0
+    client.events.clear()
+    time.sleep(0.3)
+    client.drain()
+    assert client.events == [] and client.damaged_events == 0
+
