@@ -103,12 +103,16 @@ class BoardClient:
         self.sent += len(data)
 
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
-        """Send one request and return its reply, as JSON mode gives it."""
+        """Send one request and return its reply, as JSON mode gives it. After a RESET the board
+        restarts with frames off: requests go as text until info(compact=True) again."""
         pending = self.prepare(line)
         self.drain()
         self.write(pending.data)
         self.link.flush()
-        return self.read_reply(pending, timeout if timeout is not None else self.timeout)
+        reply = self.read_reply(pending, timeout if timeout is not None else self.timeout)
+        if reply.get("cmd") == "RESET" and reply.get("ok") == 1:
+            self.forms = {}
+        return reply
 
     def drain(self) -> None:
         """Drop stale bytes waiting on the port (late replies), keeping the events among them."""

@@ -356,3 +356,15 @@ def test_analog_readings_are_pushed_every_interval(uno: tuple[SimBoard, BoardCli
     client.drain()
     assert client.events == [] and client.damaged_events == 0
 
+
+def test_after_reset_frames_are_off_and_the_client_goes_back_to_text(uno: tuple[SimBoard, BoardClient]) -> None:
+    sim, client = uno
+    client.info(compact=True)
+    assert client.prepare("GPIO_READ 7").form is not None
+    assert client.request("RESET") == {"ok": 1, "cmd": "RESET"}
+    assert client.forms == {}
+    client.wait_ready()
+    assert client.request("GPIO_READ 7")["ok"] == 1  # as text: the board's frames are off again
+    client.info(compact=True)
+    assert client.request("GPIO_READ 7")["ok"] == 1 and client.prepare("GPIO_READ 7").form is not None
+
