@@ -480,6 +480,35 @@ def wire(ctx: Context) -> list[Row]:
     return rows
 
 
+@group
+def board_bound(ctx: Context) -> list[Row]:
+    """What the board itself can do when pipelined: the uno at 1,000,000 baud on a free-running
+    simulator (4-5 times faster than the wall clock, so neither the pty nor the host paces it),
+    timed in simulated cycles. Rates below the wire's limit here are the firmware's cost per
+    request (receiving, dispatch, the reply through the Arduino core's Serial), on a real board too:
+    a 3-byte frame arrives every 480 cycles at 1,000,000 baud, and the latency group shows a
+    GPIO_READ takes over 1,600 before its reply even starts."""
+    rows = []
+    build = helpers.build_dir(selections_project(ctx), "uno_all_1mbaud")
+    stamp = Stamp.load(stamp_path(build))
+    assert stamp and stamp.baud_rate, f"{build} holds no record of its sketch"
+    uno, baud = board_facts(stamp.identity.board), stamp.baud_rate
+    with SimBoard(build / "firmware.elf", uno.simulated().mcu, uno.f_cpu) as sim:
+        with BoardClient(sim.serial_port, baud) as client:
+            client.wait_ready()
+            for mode in ("json", "compact"):
+                client.info(compact=mode == "compact")
+                sent, received, start = client.sent, client.received, sim.cycles()
+                client.pipeline(["GPIO_READ 7"] * PIPELINED)
+                cycles = (sim.cycles() - start) / PIPELINED
+                per = max(client.sent - sent, client.received - received) / PIPELINED
+                rate, limit = uno.f_cpu / cycles, baud / 10 / per
+                rows.append(Row("board_bound", f"pipelined GPIO_READ, {mode}, {baud} baud, simulated time", "",
+                                f"{rate:.0f} req/s of {limit:.0f} ({rate / limit:.0%}): "
+                                f"{cycles:.0f} cycles per request"))
+    return rows
+
+
 # ---- the table ------------------------------------------------------------------------------------
 
 def print_table(rows: list[Row]) -> None:
