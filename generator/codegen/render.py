@@ -10,13 +10,12 @@ import jinja2
 
 from generator import __version__
 from generator.codegen.definitions import Definitions
+from generator.codegen.framing import FRAME_OPS, echoed_fields
 from generator.codegen.resolve import BLOCKS, Plan
 from generator.codegen.settings import c_string
 from generator.errors import FirmwareError
 
 LINE_MAX = 64
-FRAME_OPS = 32  # a frame's header holds a 5-bit op: the first 32 commands
-ECHO_FIELDS = 8  # FwCommand.echo is one byte
 ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
              "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
@@ -136,8 +135,7 @@ def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                          "fallback": fallback, "choices": "|".join(values), "optional": "default" in arg})
         required = [a for a in args if not a["optional"]]
         reply = command.get("reply")
-        names = {a["name"] for a in args}
-        echo = [i for i, field in enumerate(reply or []) if field in names and i < ECHO_FIELDS]
+        echo = echoed_fields(command)
         table.append({"name": command["id"].upper(), "handler": f"cmd_{command['id']}",
                       "args": args, "min_args": len(required),
                       "frame_values": "0xFF" if reply is None else len(reply) - len(echo),

@@ -14,7 +14,7 @@ import serial
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
-from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply, values_following
+from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply, reply_length
 from generator.identity import FirmwareIdentity
 
 
@@ -167,30 +167,10 @@ class BoardClient:
         return raw + b"\n"
 
     def read_frame(self, request: str, deadline: float) -> bytes:
-        """Read one reply frame whole: its header, its values (as many as the header says) and
-        its CRC byte. A byte with its top bit set where a value should be ends it early (the
-        parser then finds it damaged)."""
-        at = 1
-        values = 0
-        while True:
-            while len(self.buffer) <= at:
-                self.fill(request, deadline)
-            byte = self.buffer[at]
-            if byte & 0x80 or values == values_following(self.buffer[0]):
-                at += 0 if byte & 0x80 else 1
-                break
-            if byte == 0x40:  # text: up to its 0 byte
-                while 0 not in self.buffer[at + 1:]:
-                    self.fill(request, deadline)
-                at = self.buffer.index(0, at + 1) + 1
-            else:  # a number: up to its last group
-                while self.buffer[at] & 0x40:
-                    at += 1
-                    while len(self.buffer) <= at:
-                        self.fill(request, deadline)
-                at += 1
-            values += 1
-        raw, self.buffer = self.buffer[:at], self.buffer[at:]
+        """Read one reply frame whole (frames.reply_length says where it ends)."""
+        while (length := reply_length(self.buffer)) is None:
+            self.fill(request, deadline)
+        raw, self.buffer = self.buffer[:length], self.buffer[length:]
         return raw
 
     def read_reply(self, pending: Pending | str, timeout: float) -> dict[str, Any]:
@@ -301,9 +281,10 @@ class BoardClient:
         self.window = window if isinstance(window, int) and window > 0 else 1
         identity = FirmwareIdentity.from_reply(reply)
         self.forms = {}
-        if reply.get("frames") == "crc7" and self.request(f"FRAMES {int(compact)}").get("on") != int(compact):
+        takes_frames = reply.get("frames") == "crc7"
+        if takes_frames and self.request(f"FRAMES {int(compact)}").get("on") != int(compact):
             raise FirmwareError(f"{self.port} did not turn frames {'on' if compact else 'off'}")
-        if compact and reply.get("frames") == "crc7":
+        if compact and takes_frames:
             try:
                 self.analog = board_facts(identity.board).analog_pins
             except FirmwareError:

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.codegen.framing import FRAME_ARGS, FRAME_OPS, echoed_fields
 from generator.paths import DEFINITIONS
 
-MAX_OPS = 32        # the header's op has 5 bits
-MAX_ARGS = 3        # and its argument count 2
 TEXT = 0x40         # a reply value's first byte when it is text (a number never starts with it)
 # Refusals of what could not be read: JSON mode answers them with "cmd":"".
 NUMBER = re.compile(r"[+-]?[0-9]{1,9}")  # the text protocol's integers
@@ -94,17 +93,13 @@ class FrameForm:
     op: int
     args: tuple[dict[str, Any], ...]
     reply: tuple[str, ...]
-
-    @property
-    def echoes(self) -> frozenset[str]:
-        names = {a["name"] for a in self.args}
-        return frozenset(f for i, f in enumerate(self.reply) if f in names and i < 8)
+    echoes: frozenset[str]
 
     def encode(self, words: Sequence[str], analog: Sequence[int]) -> tuple[bytes, list[int | str]] | None:
         """The request frame for the words after the command name, and each argument as JSON mode
         echoes it; None when a word has no number form here (it then goes as a text line, whose
         reply says what is wrong with it)."""
-        if len(words) > min(len(self.args), MAX_ARGS):
+        if len(words) > min(len(self.args), FRAME_ARGS):
             return None
         numbers: list[int] = []
         echoed: list[int | str] = []
@@ -162,6 +157,35 @@ def text_value(text: str) -> int | float | str:
     return text
 
 
+def value_end(data: bytes, at: int) -> int | None:
+    """Where the reply value starting at data[at] ends (a number: after its last group; text:
+    after its 0 byte), or None when `data` does not hold all of it."""
+    if data[at] == TEXT:
+        end = data.find(0, at + 1)
+        return None if end < 0 else end + 1
+    while at < len(data) and data[at] & 0x40:
+        at += 1
+    return at + 1 if at < len(data) else None
+
+
+def reply_length(data: bytes) -> int | None:
+    """How many bytes of `data` the reply frame at its start takes: its header, its values (as
+    many as the header says) and its CRC byte. A byte with its top bit set where a value or the
+    CRC should be ends it early, before that byte (parse_reply then finds it damaged). None while
+    `data` does not hold it all."""
+    wanted, values, at = values_following(data[0]), 0, 1
+    while at < len(data):
+        if data[at] & 0x80:
+            return at
+        if values == wanted:
+            return at + 1
+        end = value_end(data, at)
+        if end is None:
+            return None
+        values, at = values + 1, end
+    return None
+
+
 def parse_reply(frame: bytes) -> tuple[bool, list[int | str]] | None:
     """(error, values) of a whole reply frame, or None when it is damaged: a wrong CRC, a value
     count that does not match, a byte with its top bit set inside it."""
@@ -171,17 +195,13 @@ def parse_reply(frame: bytes) -> tuple[bool, list[int | str]] | None:
         return (bool(frame[0] & 0x40), [frame[0] & 0x1F]) if len(frame) == 2 else None
     values: list[int | str] = []
     at = 1
-    try:
-        while at < len(frame) - 1:
-            if frame[at] == TEXT:
-                end = frame.index(0, at + 1)
-                values.append(text_value(frame[at + 1:end].decode("ascii")))
-                at = end + 1
-            else:
-                number, at = decode_number(frame, at)
-                values.append(number)
-    except (ValueError, IndexError, UnicodeDecodeError):
-        return None
+    while at < len(frame) - 1:
+        end = value_end(frame, at)
+        if end is None:
+            return None
+        value = frame[at:end]
+        values.append(text_value(value[1:-1].decode("ascii")) if value[0] == TEXT else decode_number(value, 0)[0])
+        at = end
     if at != len(frame) - 1 or len(values) != values_following(frame[0]):
         return None
     return bool(frame[0] & 0x40), values
@@ -192,11 +212,13 @@ def frame_forms(capabilities: Sequence[str], definitions: Path = DEFINITIONS) ->
     list, in its order: a command's op is its position) can take in frames: the first 32, those
     whose definition this checkout has and that declare their `reply`."""
     forms = {}
-    for op, name in enumerate(capabilities[:MAX_OPS]):
+    for op, name in enumerate(capabilities[:FRAME_OPS]):
         path = definitions / "commands" / f"{name.lower()}.json"
         if not path.is_file():
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data.get("reply"), list):
-            forms[name.upper()] = FrameForm(name.upper(), op, tuple(data.get("args", [])), tuple(data["reply"]))
+            reply = tuple(data["reply"])
+            forms[name.upper()] = FrameForm(name.upper(), op, tuple(data.get("args", [])), reply,
+                                            frozenset(reply[i] for i in echoed_fields(data)))
     return forms

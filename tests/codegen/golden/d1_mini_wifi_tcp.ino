@@ -25,7 +25,6 @@ static bool fw_bad_byte = false;     // the current line holds a byte outside pr
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
 static bool fw_frames_on = false;    // FRAMES 1 was received since the last reset
-static bool fw_binary = false;       // answering a binary frame: the reply is a frame too
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
 static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
@@ -62,7 +61,8 @@ static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
 }
 
 // What passes through this Print gets its check: a text line "*hh" (the XOR of its bytes, two
-// hex digits) before its '\n'; a frame (`frame`) the CRC-7 of its bytes, in `sum`.
+// hex digits) before its '\n'; a frame the CRC-7 of its bytes, in `sum`. `frame` is set while a
+// binary frame is answered: the reply functions then write a frame too.
 class FwSummed : public Print {
  public:
   using Print::write;
@@ -124,7 +124,7 @@ static uint8_t fw_value = 0;         // binary: index of the reply field being w
 
 // Binary: the header is held back until the first value: a lone number 0..31 goes in it.
 static void fw_reply_begin() {
-  if (fw_binary) {
+  if (fw_summed.frame) {
     fw_head_pending = true;
   } else {
     fw_reply_head(true);
@@ -141,7 +141,7 @@ static bool fw_next_value() {
 // Starts a field whose value the caller prints as text: its JSON key, or in a frame the text
 // marker 0x40 (the value then ends with a 0 byte). False: an echoed field, to leave out.
 static bool fw_reply_key(const __FlashStringHelper* key) {
-  if (fw_binary) {
+  if (fw_summed.frame) {
     if (!fw_next_value()) return false;
     fw_head_flush();
     fw_out->write((uint8_t)0x40);
@@ -168,7 +168,7 @@ static void fw_put_vlq(long value) {
 }
 
 static void fw_reply_int(const __FlashStringHelper* key, long value) {
-  if (fw_binary) {
+  if (fw_summed.frame) {
     if (!fw_next_value()) return;
     if (fw_head_pending && fw_values == 1 && (uint32_t)value < 32) {
       fw_out->write((uint8_t)(0xA0 | value));  // the value in the header
@@ -185,7 +185,7 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
 
 static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
   if (!fw_reply_key(key)) return;
-  if (fw_binary) {
+  if (fw_summed.frame) {
     fw_out->print(value);
   } else {
     fw_put_json_string(value);
@@ -193,7 +193,7 @@ static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
 }
 
 static void fw_reply_end() {
-  if (fw_binary) {
+  if (fw_summed.frame) {
     fw_head_flush();
     fw_value_close();
     fw_summed.wire->write(fw_summed.sum);
@@ -212,7 +212,7 @@ static void fw_put_text(const __FlashStringHelper* text) {
 // {"ok":0,"cmd":"<fw_cmd>","error":"<code>"[,"arg":"<name>"]}; name is a FW_FLASH string.
 // Binary: an error frame with the code and the name as text values.
 static void fw_reply_arg_error(const __FlashStringHelper* code, const char* name) {
-  if (fw_binary) {
+  if (fw_summed.frame) {
     fw_out->write((uint8_t)(name ? 0xC2 : 0xC1));
     fw_put_text(code);
     if (name) fw_put_text((const __FlashStringHelper*)name);
@@ -353,7 +353,6 @@ static void fw_finish(bool past_loss, bool cut, uint8_t check) {
     fw_summed.frame = true;
     fw_summed.sum = 0;
     fw_out = &fw_summed;
-    fw_binary = true;
   }
   fw_cmd = "";
   if (fw_rx_damaged) {
@@ -374,7 +373,6 @@ static void fw_finish(bool past_loss, bool cut, uint8_t check) {
     fw_dispatch_frame();
   }
   fw_out = wire;
-  fw_binary = false;
   fw_summed.frame = false;
   fw_summed.sum = 0;
   fw_reset_line();
