@@ -101,10 +101,6 @@ def test_board_fit_is_refused_when_the_mcu_is_unknown() -> None:
 
 # ---- case 2: definitions that would not compile or would misbehave ----------------------------
 
-def _set_arg(command: str, index: int, **fields: Any) -> tuple[str, Callable[[dict[str, Any]], None]]:
-    return f"commands/{command}.json", lambda d: d["args"][index].update(fields)
-
-
 def _nested_file(definitions: Path) -> None:
     path = definitions / "commands" / "src" / "dht_read.cpp"
     path.write_text("@file:commands/src/dht_read_avr.cpp\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
