@@ -30,6 +30,9 @@ PROJECT_PARTS = ("platformio.ini", "definitions", "templates", "generator", "ext
                  "platforms", "requirements-generator.txt")
 
 INFO_PREFIX = b',"board":"'  # INFO's fields, printed after its reply's "cmd"
+# The real cores (../shared/cores/README.md) beside the checkout (CI has them); FIRMWARE_SHARED_CORES
+# names another place (a git worktree's checkout is one folder deeper).
+SHARED_CORES = Path(os.environ.get("FIRMWARE_SHARED_CORES", ROOT.parent / "shared" / "cores"))
 
 
 # ---- project copies ------------------------------------------------------------------------
