@@ -1,7 +1,8 @@
 """PlatformIO post: script: the `probe` and `simulate` targets of a generated-firmware env.
 
     pio run -e uno -t probe      ask the board on the env's port whether it runs this selection
-    pio run -e uno -t simulate   build, then run the firmware on a simulated board (AVR envs)
+    pio run -e uno -t simulate   build, then run the firmware on a simulated board (AVR envs), or an
+                                 ESP8266 env's sketch under its Arduino core's host emulation
 """
 Import("env")
 
@@ -29,8 +30,16 @@ def probe(source, target, env) -> int:
     return glue.guarded(lambda: glue.probe(_sketch(env), _options(env), env.subst("$UPLOAD_PORT").strip()))
 
 
+def _framework(env) -> str | None:
+    """The ESP8266 Arduino core PlatformIO installed for this env, if any."""
+    platform = env.PioPlatform()
+    name = "framework-arduinoespressif8266"
+    return platform.get_package_dir(name) if name in platform.packages else None
+
+
 def simulate(source, target, env) -> int:
-    command = glue.guarded(lambda: glue.simulate_command(_sketch(env), env.subst("$BUILD_DIR/${PROGNAME}.elf")))
+    command = glue.guarded(lambda: glue.simulate_command(
+        _sketch(env), env.subst("$BUILD_DIR/${PROGNAME}.elf"), _framework(env), env.subst("$PROJECT_DIR")))
     return command if isinstance(command, int) else env.Execute(command)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from generator.boards import board_facts
 from generator.errors import FirmwareError, report, warn
 from generator.files import write_if_changed
 from generator.paths import REQUIREMENTS, sketch_path
@@ -112,12 +113,22 @@ def probe(result: GeneratedEnv, options: EnvOptions, upload_port: str) -> int:
     return 0
 
 
-def simulate_command(result: GeneratedEnv, elf: str) -> str:
+def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = None, project_dir: str = ".") -> str:
     """`-t simulate`'s shell command: the simulator as a child that Ctrl-C reaches (SCons runs
-    actions on worker threads, which never see it)."""
+    actions on worker threads, which never see it). An ESP8266 env runs its sketch under the
+    emulation of the Arduino core PlatformIO installed (`framework`), when that core has it."""
+    board = result.identity.board
+    if board_facts(board).architecture == "esp8266":
+        if not framework or not (Path(framework) / "tests" / "host" / "Makefile").is_file():
+            raise FirmwareError(f"-t simulate runs an ESP8266 sketch under the Arduino core's own host emulation "
+                                f"(tests/host), and the core PlatformIO installed has none ({framework or 'no core'})",
+                                "run it from a checkout of esp8266/Arduino 3.1.2: python -m generator simulate "
+                                f'--board {board} --sketch "{result.path}" --core <that checkout>')
+        cache = Path(project_dir) / ".pio" / "esp8266-host"
+        return (f'exec "$PYTHONEXE" -m generator simulate --board {board} --sketch "{result.path}" '
+                f'--core "{framework}" --cache "{cache}"')
     baud = result.baud_rate or 0
-    return (f'exec "$PYTHONEXE" -m generator simulate --board {result.identity.board} --baud {baud} '
-            f'--elf "{elf}"')
+    return f'exec "$PYTHONEXE" -m generator simulate --board {board} --baud {baud} --elf "{elf}"'
 
 
 def flash(options: EnvOptions, project_dir: Path, image_of: Callable[[], Path], given_port: str) -> int:

@@ -283,13 +283,8 @@ def test_simulate_target_serves_the_firmware_until_ctrl_c(project: Path) -> None
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None
-        port = ""
         deadline = time.monotonic() + 120
-        while not port and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line, "pio ended before printing the serial port"
-            match = re.fullmatch(r"serial: (/dev/pts/\d+)\n", line)
-            port = match.group(1) if match else ""
+        port = helpers.printed_serial_port(proc)
         with serial.Serial(port, 115200, timeout=3) as link:
             link.write(b"PING\n")
             assert link.readline() == b'{"ok":1,"cmd":"PING"}\n'

@@ -1,12 +1,15 @@
 """Line integrity on the simulated boards (docs/protocol.md, "Integrity"): bursts that overrun the
 board's receive ring are refused, never merged into a request nobody sent; checksums and ids;
 the pipelining client within the window INFO states; binary frames. Real `pio run`, simavr and
-pyserial."""
+pyserial. The tests taking `target` run on the D1 mini too, under the ESP8266 host emulation,
+over TCP and over UART0 (tests/testsupport/esp8266host.py; that emulation has no pin model: a
+pin reads back what was last written to it, and analogRead is 512)."""
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import encode_number, seal
 from generator.sim.board import PinEvent, SimBoard
-from testsupport import helpers
+from testsupport import esp8266host, helpers
 
 ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard",
@@ -26,7 +29,7 @@ ENVS = {
 }
 MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
 # Arduino pin -> simulator port pin, for the pins the bursts write.
-PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4"},
+PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4", 13: "PB5"},
          "mega": {22: "PA0", 23: "PA1", 24: "PA2", 25: "PA3", 26: "PA4", 27: "PA5", 28: "PA6", 29: "PA7"}}
 
 
@@ -51,6 +54,57 @@ def board(project: Path, env: str) -> Iterator[tuple[SimBoard, BoardClient]]:
 @pytest.fixture
 def uno(project: Path) -> Iterator[tuple[SimBoard, BoardClient]]:
     yield from board(project, "uno")
+
+
+@dataclass
+class Target:
+    """A board running the suite's selection (every command), and what differs between boards."""
+
+    client: BoardClient
+    window: int        # INFO's window
+    in_pin: int        # a digital pin the tests read (12 and 13 are written: digital pins everywhere)
+    no_pwm_pin: int    # a digital pin without PWM
+    analog_pin: int    # A0's pin number
+    drive: Callable[[int, int], None]   # make a pin read `level`
+    level: Callable[[int], int]         # the level a pin is driven to
+    full_scale: Callable[[], int]       # put the most the ADC reads on A0; what it then reads
+    reconnect: Callable[[], BoardClient]  # the client once the board restarted (RESET)
+    sim: SimBoard | None = None          # the simulated AVR board (the D1 mini has no pin model)
+
+
+def uno_target(sim: SimBoard, client: BoardClient) -> Target:
+    """The simulated uno: pins and ADC driven by the simulator."""
+    def full_scale() -> int:
+        sim.set_adc(0, 5000)
+        return 1023
+
+    def reconnect() -> BoardClient:
+        client.wait_ready()
+        return client
+    return Target(client, 62, 7, 4, 14, lambda pin, level: sim.set_pin(PORTS["uno"][pin], level),
+                  lambda pin: sim.read_pin(PORTS["uno"][pin])[1], full_scale, reconnect, sim)
+
+
+def emulated_target(running: esp8266host.Running) -> Target:
+    """The emulated D1 mini: its pin model is that a read gives the last write; A0 reads 512."""
+    def drive(pin: int, level: int) -> None:
+        assert running.client.request(f"GPIO_WRITE {pin} {level}")["ok"] == 1
+
+    def level(pin: int) -> int:
+        return int(running.client.request(f"GPIO_READ {pin}")["value"])
+    window = 512 if running.transport == "wifi_tcp" else 62
+    return Target(running.client, window, 4, 16, 17, drive, level, lambda: 512, running.reconnect)
+
+
+@pytest.fixture(params=["uno", "d1_mini/wifi_tcp", "d1_mini/serial_standard"])
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    if request.param == "uno":
+        for sim, client in board(request.getfixturevalue("project"), "uno"):
+            yield uno_target(sim, client)
+    else:
+        transport = request.param.split("/")[1]
+        for running in esp8266host.start(transport, request.getfixturevalue("esp8266_workspace")):
+            yield emulated_target(running)
 
 
 def read_all(client: BoardClient, quiet: float = 1.0) -> list[bytes]:
@@ -113,12 +167,12 @@ def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(proj
             assert sim.read_pin(PORTS[env][pin]) == ("out", value)
 
 
-def test_pipelined_client_fills_the_window(uno: tuple[SimBoard, BoardClient]) -> None:
+def test_pipelined_client_fills_the_window(target: Target) -> None:
     """The client keeps up to the full window of bytes in flight: 60 PINGs take far less than 60
     round trips, and every reply matches its request's id."""
-    sim, client = uno
+    client = target.client
     client.info()
-    lines = ["PING", "GPIO_READ 7", "ANALOG_READ A0", "GPIO_WRITE 13 1"] * 15
+    lines = ["PING", f"GPIO_READ {target.in_pin}", "ANALOG_READ A0", "GPIO_WRITE 13 1"] * (15 * target.window // 62)
     sent: list[bytes] = []
     write = client.link.write
 
@@ -135,13 +189,13 @@ def test_pipelined_client_fills_the_window(uno: tuple[SimBoard, BoardClient]) ->
     assert first.count(b"\n") > 1
 
 
-def test_checksummed_request_with_one_flipped_bit_is_refused(uno: tuple[SimBoard, BoardClient]) -> None:
-    sim, client = uno
+def test_checksummed_request_with_one_flipped_bit_is_refused(target: Target) -> None:
+    client = target.client
     good = frame("GPIO_WRITE 12 1", 41)
     client.link.write(good)
     line, ok = unframe(client.link.readline())
     assert ok is True and json.loads(line) == {"ok": 1, "id": 41, "cmd": "GPIO_WRITE", "pin": 12, "value": 1}
-    sim.wait_for_pin("PB4", 1, timeout=2)
+    assert target.level(12) == 1
     for bit in range(8):
         damaged = bytearray(frame("GPIO_WRITE 12 0", 42))
         damaged[len(b"@42 GPIO_WRITE 12 ")] ^= 1 << bit  # the value's '0'
@@ -150,11 +204,11 @@ def test_checksummed_request_with_one_flipped_bit_is_refused(uno: tuple[SimBoard
         reply = json.loads(line)
         assert reply["ok"] == 0 and reply["error"] in ("bad_checksum", "bad_request"), reply
     time.sleep(0.1)
-    assert sim.read_pin("PB4") == ("out", 1), "a damaged request moved the pin"
+    assert target.level(12) == 1, "a damaged request moved the pin"
 
 
-def test_plain_typed_requests_and_ids_without_checksum(uno: tuple[SimBoard, BoardClient]) -> None:
-    _, client = uno
+def test_plain_typed_requests_and_ids_without_checksum(target: Target) -> None:
+    client = target.client
     assert client.request("ping") == {"ok": 1, "cmd": "PING"}
     assert client.request("@7 ping") == {"ok": 1, "id": 7, "cmd": "PING"}
     assert client.request("@7 NOPE") == {"ok": 0, "id": 7, "cmd": "NOPE", "error": "unknown_command"}
@@ -165,7 +219,7 @@ def test_plain_typed_requests_and_ids_without_checksum(uno: tuple[SimBoard, Boar
     client.link.write(b"PING*10\n")
     assert client.link.readline() == b'{"ok":1,"cmd":"PING"}*65\n'
     info = client.request("@3 INFO")
-    assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, 62, "xor", 1)
+    assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, target.window, "xor", 1)
 
 
 def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardClient]) -> None:
@@ -181,55 +235,65 @@ def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardCli
     assert all(r["ok"] == 1 for r in replies)
 
 
-EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ 7", "GPIO_READ 7 up", "ANALOG_READ A0",
+# {in}: the target's input pin (7 on the uno)
+EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ {in}", "GPIO_READ {in} up", "ANALOG_READ A0",
                  "ANALOG_READ 15", "PWM_WRITE 5 128", "RELAY_SET 8 1", "DHT_READ 2", "DHT_READ 2 dht11", "DHT_READ 3",
-                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ 7 sideways",
-                 "GPIO_WATCH 7 1", "GPIO_WATCH 7 0", "GPIO_WATCH 7 2", "ANALOG_WATCH A1 0", "ANALOG_WATCH 7 10"]
+                 "GPIO_WRITE 13 2", "GPIO_WRITE 0 1", "PWM_WRITE 4 1", "GPIO_WRITE", "GPIO_READ {in} sideways",
+                 "GPIO_WATCH {in} 1", "GPIO_WATCH {in} 0", "GPIO_WATCH {in} 2", "ANALOG_WATCH A0 0",
+                 "ANALOG_WATCH {in} 10"]
 
 
-def test_frames_and_json_give_the_same_results_for_every_command(uno: tuple[SimBoard, BoardClient]) -> None:
+def test_frames_and_json_give_the_same_results_for_every_command(target: Target) -> None:
     """The same requests answered in JSON, then as binary frames one by one and pipelined: the
     client turns reply frames into the very objects JSON mode gives, errors included."""
-    sim, client = uno
-    sim.attach_dht("PD2", "dht22", -3.5, 61.0)
-    sim.set_adc(0, 2500)
-    sim.set_adc(1, 1000)
-    sim.set_pin("PD7", 1)
+    client = target.client
+    if target.sim:
+        target.sim.attach_dht("PD2", "dht22", -3.5, 61.0)
+        target.sim.set_adc(0, 2500)
+        target.sim.set_adc(1, 1000)
+    target.drive(target.in_pin, 1)
+    every_command = [line.format(**{"in": target.in_pin}) for line in EVERY_COMMAND]
     identity = client.info()
-    json_replies = [client.request(line) for line in EVERY_COMMAND]
+    json_replies = [client.request(line) for line in every_command]
     client.info(compact=True)
     assert set(client.forms) == {c.upper() for c in identity.capabilities}
-    framed = [line for line in EVERY_COMMAND if client.prepare(line).form]
-    assert len(framed) == len(EVERY_COMMAND) - 2  # PING (a system command) and "sideways" (no such pull)
+    framed = [line for line in every_command if client.prepare(line).form]
+    assert len(framed) == len(every_command) - 2  # PING (a system command) and "sideways" (no such pull)
     sent_before = client.sent
-    frame_replies = [client.request(line) for line in EVERY_COMMAND]
+    frame_replies = [client.request(line) for line in every_command]
     assert frame_replies == json_replies
-    assert client.sent - sent_before < sum(len(line) + 1 for line in EVERY_COMMAND) / 2
-    pipelined = client.pipeline(EVERY_COMMAND)
+    assert client.sent - sent_before < sum(len(line) + 1 for line in every_command) / 2
+    pipelined = client.pipeline(every_command)
     assert [{k: v for k, v in r.items() if k != "id"} for r in pipelined] == json_replies
-    assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
-    assert json_replies[12]["arg"] == "value" and json_replies[13]["error"] == "reserved_pin"
+    assert json_replies[3]["value"] == 1 and json_replies[12]["arg"] == "value"
+    assert json_replies[13]["error"] == "reserved_pin"
+    if target.sim:
+        assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
+    else:  # the D1 mini: GPIO2 must be high at boot, GPIO3 is UART0's RX
+        assert json_replies[9]["error"] == json_replies[11]["error"] == "reserved_pin"
 
 
-def test_frames_on_the_wire(uno: tuple[SimBoard, BoardClient]) -> None:
+def test_frames_on_the_wire(target: Target) -> None:
     """What frames look like (docs/protocol.md): off until FRAMES 1; header, numbers, CRC-7;
     echoed fields left out; errors as text values; text requests still answered in between."""
-    sim, client = uno
-    sim.set_pin("PD7", 1)
-    sim.set_adc(0, 5000)
+    client = target.client
+    target.drive(target.in_pin, 1)
+    full_scale = target.full_scale()
     info = client.request("INFO")
     assert info["frames"] == "crc7"
     op = {name: index for index, name in enumerate(info["capabilities"])}
     write_13 = seal(bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]))
     client.link.write(write_13 + b"\n")  # frames are off until FRAMES 1: bad bytes of a text line
     assert client.read_reply("a frame, frames off", 2.0) == {"ok": 0, "cmd": "", "error": "bad_request"}
-    assert sim.read_pin("PB5") != ("out", 1)
+    assert target.level(13) != 1
     assert client.request("FRAMES 1") == {"ok": 1, "cmd": "FRAMES", "on": 1}
     for request, reply in [
         (bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]), b"\x80"),                    # GPIO_WRITE 13 1
-        (bytes([0x80 | 1 << 5 | op["GPIO_READ"], 14]), b"\xa1"),                       # GPIO_READ 7 -> 1
-        (bytes([0x80 | 1 << 5 | op["ANALOG_READ"], 28]), b"\x81" + encode_number(1023)),  # ANALOG_READ 14
-        (bytes([0x80 | 2 << 5 | op["PWM_WRITE"], 8, 2]), b"\xc2\x40bad_pin\x00\x40pin\x00"),
+        (bytes([0x80 | 1 << 5 | op["GPIO_READ"]]) + encode_number(target.in_pin), b"\xa1"),  # GPIO_READ -> 1
+        (bytes([0x80 | 1 << 5 | op["ANALOG_READ"]]) + encode_number(target.analog_pin),
+         b"\x81" + encode_number(full_scale)),
+        (bytes([0x80 | 2 << 5 | op["PWM_WRITE"]]) + encode_number(target.no_pwm_pin) + b"\x02",
+         b"\xc2\x40bad_pin\x00\x40pin\x00"),
         (bytes([0x80 | 31]), b"\xc1\x40unknown_command\x00"),
         (bytes([0x80 | 1 << 5 | op["GPIO_WRITE"], 26]), b"\xc1\x40bad_args\x00"),
     ]:
@@ -253,13 +317,13 @@ def read_replies(client: BoardClient, form_of: str, quiet: float = 1.0) -> list[
             return replies
 
 
-def test_a_frame_with_one_flipped_bit_is_refused(uno: tuple[SimBoard, BoardClient]) -> None:
+def test_a_frame_with_one_flipped_bit_is_refused(target: Target) -> None:
     """Every single-bit error in a GPIO_WRITE frame, each followed by a good frame: nothing but
     refusals before the good frame's reply, and the pin never moves."""
-    sim, client = uno
+    client = target.client
     client.info(compact=True)
     assert client.request("GPIO_WRITE 12 1")["ok"] == 1
-    good = client.prepare("GPIO_READ 7")
+    good = client.prepare(f"GPIO_READ {target.in_pin}")
     damaged_frame = client.prepare("GPIO_WRITE 12 0").data
     for index in range(len(damaged_frame) * 8):
         damaged = bytearray(damaged_frame)
@@ -270,7 +334,7 @@ def test_a_frame_with_one_flipped_bit_is_refused(uno: tuple[SimBoard, BoardClien
             replies.append(client.read_reply(good, 2.0))
         assert all(r["ok"] == 0 for r in replies[:-1]) and len(replies) > 1, (index, replies)
     time.sleep(0.1)
-    assert sim.read_pin("PB4") == ("out", 1), "a damaged frame moved the pin"
+    assert target.level(12) == 1, "a damaged frame moved the pin"
 
 
 @pytest.mark.parametrize("env", ["uno", "mega"])
@@ -357,14 +421,15 @@ def test_analog_readings_are_pushed_every_interval(uno: tuple[SimBoard, BoardCli
     assert client.events == [] and client.damaged_events == 0
 
 
-def test_after_reset_frames_are_off_and_the_client_goes_back_to_text(uno: tuple[SimBoard, BoardClient]) -> None:
-    sim, client = uno
+def test_after_reset_frames_are_off_and_the_client_goes_back_to_text(target: Target) -> None:
+    client = target.client
+    read = f"GPIO_READ {target.in_pin}"
     client.info(compact=True)
-    assert client.prepare("GPIO_READ 7").form is not None
+    assert client.prepare(read).form is not None
     assert client.request("RESET") == {"ok": 1, "cmd": "RESET"}
     assert client.forms == {}
-    client.wait_ready()
-    assert client.request("GPIO_READ 7")["ok"] == 1  # as text: the board's frames are off again
+    client = target.reconnect()
+    assert client.request(read)["ok"] == 1  # as text: the board's frames are off again
     client.info(compact=True)
-    assert client.request("GPIO_READ 7")["ok"] == 1 and client.prepare("GPIO_READ 7").form is not None
+    assert client.request(read)["ok"] == 1 and client.prepare(read).form is not None
 

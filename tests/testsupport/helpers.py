@@ -164,6 +164,19 @@ def run_pio(project: Path, *args: str, timeout: float = 300) -> PioResult:
     return PioResult(proc.returncode, proc.stdout, time.perf_counter() - start)
 
 
+def printed_serial_port(proc: subprocess.Popen[str], within: float = 120) -> str:
+    """The pty a running `simulate` printed as "serial: /dev/pts/N" (its stdout, text)."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        assert line, "the simulation ended before printing its serial port"
+        match = re.fullmatch(r"serial: (/dev/pts/\d+)\n", line)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no serial port printed within {within:g} s")
+
+
 def sketch_of(project: Path, env: str) -> Path:
     """Where the pre-script writes an env's sketch."""
     return project / "src" / env / f"{env}.ino"

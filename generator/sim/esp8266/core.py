@@ -39,9 +39,9 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _source_key(source: Path) -> str:
-    """What identifies the source's content: an archive's bytes, or a folder's files (names,
-    sizes and times) below what the host build reads."""
-    digest = hashlib.sha256(Path(fixes.__file__).read_bytes())
+    """What identifies the fixed copy: the fixes' passages, and the source's content (an archive's
+    bytes, or a folder's files: names, sizes and times, below what the host build reads)."""
+    digest = hashlib.sha256(repr([(fix.path, fix.old, fix.new) for fix in fixes.FIXES]).encode())
     if source.is_file():
         with open(source, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
