@@ -17,6 +17,10 @@ from generator.errors import FirmwareError
 from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply, reply_length
 from generator.identity import FirmwareIdentity
 
+# drain() stops after this many stale bytes: a board pushing events faster than they are read
+# never keeps a request from being sent.
+DRAIN_LIMIT = 1 << 16
+
 
 def xor_sum(data: bytes) -> int:
     """The protocol's line checksum: the XOR of the bytes."""
@@ -115,11 +119,13 @@ class BoardClient:
         return reply
 
     def drain(self) -> None:
-        """Drop stale bytes waiting on the port (late replies), keeping the events among them."""
-        waiting = self.link.in_waiting
-        data = self.buffer + (self.link.read(waiting) if waiting else b"")
-        self.received += waiting
-        self.buffer = b""
+        """Drop stale bytes waiting on the port (late replies), keeping the events among them.
+        Read until nothing waits: pyserial's socket:// (the wifi_tcp transport) says 1 byte
+        waits whenever any does."""
+        data, self.buffer = self.buffer, b""
+        while (waiting := self.link.in_waiting) and len(data) < DRAIN_LIMIT:
+            data += self.link.read(waiting)
+            self.received += waiting
         tail = data[data.rfind(b"\n") + 1:]
         if tail and not tail[0] & 0x80:  # a text line on its way: take it whole, never half of it
             self.link.timeout = self.timeout

@@ -43,6 +43,14 @@ def connect_when_free(running: esp8266host.Running, within: float = 10.0) -> Boa
         time.sleep(0.05)
 
 
+def waiting_lines(link: socket.socket) -> int:
+    """How many lines wait unread on a (non-blocking) socket."""
+    try:
+        return link.recv(65536, socket.MSG_PEEK).count(b"\n")
+    except BlockingIOError:
+        return 0
+
+
 def test_the_shipped_d1_mini_env_runs(tmp_path: Path) -> None:
     """`python -m generator generate --env d1_mini` (hardware.ini enabled, as the README says)
     builds for the host and answers INFO with that env's selection."""
@@ -119,3 +127,43 @@ def test_status_lines_go_to_uart0(tcp: esp8266host.Running) -> None:
     finally:
         os.close(fd)
     assert seen.startswith(b"wifi: connected, listening on ") and seen.endswith(b":3333\r\n"), seen
+
+
+def test_stale_replies_are_dropped_before_a_request_over_tcp(tcp: esp8266host.Running) -> None:
+    """Replies nobody waited for are drained before the next request, over TCP too (pyserial's
+    socket:// says 1 byte is waiting whenever any is: drain() once dropped just that byte, and the
+    next request got a stale reply)."""
+    tcp.client.link.write(b"PING\nGPIO_WRITE 5 1\nPING\n")
+    deadline = time.monotonic() + 10
+    while waiting_lines(tcp.client.link._socket) < 3:  # all three replies have arrived
+        assert time.monotonic() < deadline, "the board did not answer"
+        time.sleep(0.01)
+    assert tcp.client.request("GPIO_READ 5") == {"ok": 1, "cmd": "GPIO_READ", "pin": 5, "value": 1}
+
+
+def test_100_requests_in_one_write_are_all_answered_in_order(d1_mini: esp8266host.Running) -> None:
+    """Unlike the uno's 64-byte ring, the D1 mini's 256-byte UART ring (the core's default),
+    drained every loop, keeps up with 115200 baud, and TCP has its own window: every request of
+    a 1,500-byte write is answered, in order."""
+    requests = [(pin, index % 2) for index, pin in enumerate([4, 5, 12, 13, 14] * 20)]
+    d1_mini.client.write(b"".join(b"GPIO_WRITE %d %d\n" % request for request in requests))
+    replies = [d1_mini.client.read_reply("GPIO_WRITE", 5.0) for _ in requests]
+    assert [(r["ok"], r["pin"], r["value"]) for r in replies] == [(1, pin, value) for pin, value in requests]
+    assert d1_mini.client.request("GPIO_READ 14") == {"ok": 1, "cmd": "GPIO_READ", "pin": 14, "value": 1}
+
+
+def test_analog_readings_are_pushed_every_interval(d1_mini: esp8266host.Running) -> None:
+    """ANALOG_WATCH pushes checksummed readings (the emulation's A0 always reads 512) between
+    replies, in frames mode too, until stopped; A0 is the D1 mini's only analog pin."""
+    client = d1_mini.client
+    client.info(compact=True)
+    assert client.request("ANALOG_WATCH A0 20") == {"ok": 1, "cmd": "ANALOG_WATCH", "pin": 17, "interval": 20,
+                                                     "value": 512}
+    assert [client.wait_event(3.0) for _ in range(3)] == [{"event": "ANALOG", "pin": 17, "value": 512}] * 3
+    assert client.request("GPIO_READ 4")["ok"] == 1 and client.request("PING")["ok"] == 1
+    assert client.request("ANALOG_WATCH A1 20")["error"] == "bad_pin"
+    assert client.request("ANALOG_WATCH A0 0")["interval"] == 0
+    client.events.clear()
+    time.sleep(0.3)
+    client.drain()
+    assert client.events == [] and client.damaged_events == 0
