@@ -64,6 +64,21 @@ def _core_root(folder: Path) -> Path:
                         "give the esp8266/Arduino core (3.1.2) with its tests/host folder")
 
 
+def _prune(cache: Path, keep: Path) -> None:
+    """Remove the copies of other contents (an older core or older fixes, 60 MB each) that no
+    one is preparing or building with right now."""
+    for other in cache.glob("core-*"):
+        if other == keep or not other.is_dir():
+            continue
+        with open(cache / f"{other.name}.lock", "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(other, ignore_errors=True)
+            (cache / f"{other.name}.lock").unlink(missing_ok=True)
+
+
 class HostCore:
     """A fixed copy of the core's host emulation, ready to build sketches."""
 
@@ -81,7 +96,7 @@ class HostCore:
             if not (place / READY).is_file():
                 say(f"esp8266-host: copying {source.name} to {place} and fixing its mocks")
                 shutil.rmtree(place, ignore_errors=True)
-                staging = Path(tempfile.mkdtemp(prefix=f"{place.name}.", dir=cache))
+                staging = Path(tempfile.mkdtemp(prefix=f".staging-{place.name}.", dir=cache))
                 try:
                     if source.is_file():
                         with tarfile.open(source) as archive:
@@ -94,6 +109,7 @@ class HostCore:
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
+                _prune(cache, keep=place)
         return cls(_core_root(place / "core"))
 
     @property
@@ -105,10 +121,11 @@ class HostCore:
         content = sketch.read_bytes()
         key = hashlib.sha256(content).hexdigest()[:16]
         name = sketch.stem
-        folder = self.root.parent.parent / "sketches" / key / name
+        folder = self.root.parent.parent / "sketches" / key / name  # in the core's place
         # The Makefile puts the binary at bin/<the sketch folder's absolute path>/<name>.
         binary = self.host_dir / "bin" / folder.relative_to("/") / name
-        with _locked(self.root.parent.parent / "build.lock"):
+        place = self.root.parent.parent
+        with _locked(place.parent / f"{place.name}.lock"):
             if binary.is_file():
                 return binary
             folder.mkdir(parents=True, exist_ok=True)
