@@ -43,11 +43,12 @@ def simulate(source, target, env) -> int:
     return command if isinstance(command, int) else env.Execute(command)
 
 
-# The simulated board is built when missing or older than its source (make -C sim).
+# The simulated AVR board is built when missing or older than its source (make -C sim).
 simulator = env.Command(str(SIM_BINARY), [str(SIM_DIR / "avr_board.c"), str(SIM_DIR / "Makefile")],
                         env.VerboseAction(f'make -C "{SIM_DIR}"', "Building the simulated board $TARGET"))
+needs = [simulator] if glue.needs_simavr(env.get("FIRMWARE_SKETCH")) else []
 env.AddCustomTarget(
-    name="simulate", dependencies=["$BUILD_DIR/${PROGNAME}.elf", simulator], actions=[simulate],
+    name="simulate", dependencies=["$BUILD_DIR/${PROGNAME}.elf", *needs], actions=[simulate],
     title="Simulate", description="Run the firmware on a simulated board (simavr); Ctrl-C stops")
 env.AddCustomTarget(
     name="probe", dependencies=None, actions=[probe], title="Probe board",
