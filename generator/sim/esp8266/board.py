@@ -28,7 +28,7 @@ class HostBoard:
     """The emulated board: start it with `with HostBoard(binary) as board:`."""
 
     def __init__(self, binary: Path, port: int | None = 0) -> None:
-        self.binary = binary
+        self.binary = binary.resolve()  # it runs in its own folder
         self.port = port
         self.stderr: list[str] = []
         self.tcp_port = 0
