@@ -23,7 +23,7 @@ from generator.host.client import BoardClient
 from generator.paths import stamp_path
 from generator.pioenv.envsketch import Stamp
 from generator.sim.board import PwmEvent, ResetEvent, SimBoard
-from testsupport import helpers
+from testsupport import helpers, targets
 
 ALL = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read"
 ENVS = {
@@ -187,47 +187,61 @@ BAD_LINES = [
     (b"GPIO_WRITE 13 2", {"ok": 0, "cmd": "GPIO_WRITE", "error": "bad_args", "arg": "value"}),
     (b"GPIO_WRITE 13 -0x1", {"ok": 0, "cmd": "GPIO_WRITE", "error": "bad_args", "arg": "value"}),
     (b"GPIO_WRITE 99 1", {"ok": 0, "cmd": "GPIO_WRITE", "error": "bad_pin", "arg": "pin"}),
-    (b"PWM_WRITE 9 256", {"ok": 0, "cmd": "PWM_WRITE", "error": "bad_args", "arg": "duty"}),
-    (b"PWM_WRITE 9 99999999999999", {"ok": 0, "cmd": "PWM_WRITE", "error": "bad_args", "arg": "duty"}),
+    (b"PWM_WRITE {pwm} 256", {"ok": 0, "cmd": "PWM_WRITE", "error": "bad_args", "arg": "duty"}),
+    (b"PWM_WRITE {pwm} 99999999999999", {"ok": 0, "cmd": "PWM_WRITE", "error": "bad_args", "arg": "duty"}),
     (b"ANALOG_READ A9", {"ok": 0, "cmd": "ANALOG_READ", "error": "bad_pin", "arg": "pin"}),
     (b"ANALOG_READ 13", {"ok": 0, "cmd": "ANALOG_READ", "error": "bad_pin", "arg": "pin"}),
-    (b"DHT_READ 2 dht33", {"ok": 0, "cmd": "DHT_READ", "error": "bad_args", "arg": "model"}),
-    (b"GPIO_READ 7 " + b"u" * 40, {"ok": 0, "cmd": "GPIO_READ", "error": "bad_args", "arg": "pull"}),
+    (b"DHT_READ {dht} dht33", {"ok": 0, "cmd": "DHT_READ", "error": "bad_args", "arg": "model"}),
+    (b"GPIO_READ {in} " + b"u" * 40, {"ok": 0, "cmd": "GPIO_READ", "error": "bad_args", "arg": "pull"}),
     (b"A" * 65, {"ok": 0, "cmd": "", "error": "line_too_long"}),
     (b"PING " + b" " * 200, {"ok": 0, "cmd": "", "error": "line_too_long"}),
     (b"\x00\x01\xff\xfe garbage \x1b[2J", {"ok": 0, "cmd": "", "error": "bad_request"}),  # frames are off
     (b'"}{\\', {"ok": 0, "cmd": "", "error": "bad_request"}),  # no request needs '"' or '\\'
-    (b"\t gpio_read \t 7 \t", {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 0}),
+    (b"\t gpio_read \t {in} \t", {"ok": 1, "cmd": "GPIO_READ", "pin": "{in}", "value": 0}),
 ]
 
 
-def test_bad_input_is_answered_and_never_breaks_the_board(uno: Board) -> None:
-    since = uno.sim.mark()
+@pytest.fixture(params=targets.PARAMS)
+def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
+    def uno() -> Iterator[tuple[SimBoard, BoardClient]]:
+        for board in start_board(request.getfixturevalue("project"), "uno"):
+            yield board.sim, board.client
+    yield from targets.start(request, uno)
+
+
+def test_bad_input_is_answered_and_never_breaks_the_board(target: targets.Target) -> None:
+    """The same refusals on every board ({pwm}, {dht} and {in} are the board's pins)."""
+    pins = {"pwm": target.pwm_pin, "dht": target.dht_pin, "in": target.in_pin}
+    restarts = target.restarts()
     for line, reply in BAD_LINES:
-        assert _raw(uno, line) == reply, line
-    assert uno.ask("PING")["ok"] == 1
-    assert not [e for e in uno.sim.events[since:] if isinstance(e, ResetEvent)]
+        request = line.replace(b"{pwm}", b"%d" % pins["pwm"]).replace(b"{dht}", b"%d" % pins["dht"])
+        request = request.replace(b"{in}", b"%d" % pins["in"])
+        expected = {key: pins["in"] if value == "{in}" else value for key, value in reply.items()}
+        assert _raw(target.client, request) == expected, request
+    assert target.client.request("PING")["ok"] == 1
+    assert target.restarts() == restarts
 
 
-def _raw(board: Board, line: bytes) -> dict[str, Any]:
+def _raw(client: BoardClient, line: bytes) -> dict[str, Any]:
     """Send raw bytes (not necessarily ASCII) as one request line."""
-    board.client.link.reset_input_buffer()
-    board.client.link.write(line + b"\n")
-    return board.client.read_reply(repr(line), 3.0)
+    client.drain()
+    client.link.write(line + b"\n")
+    return client.read_reply(repr(line), 3.0)
 
 
-def test_garbage_bursts_without_newlines_then_a_good_line(uno: Board) -> None:
-    since = uno.sim.mark()
+def test_garbage_bursts_without_newlines_then_a_good_line(target: targets.Target) -> None:
+    client, restarts = target.client, target.restarts()
     rng = __import__("random").Random(7)
     burst = bytes(rng.choice([b for b in range(256) if b != 10]) for _ in range(3000))
-    uno.client.link.write(burst)
-    uno.client.link.write(b"\n")
-    assert uno.client.read_reply("burst", 5.0) == {"ok": 0, "cmd": "", "error": "line_too_long"}
-    uno.client.link.write(bytes(rng.randrange(256) for _ in range(2000)) + b"\n")
-    time.sleep(0.5)
-    assert uno.ask("PING") == {"ok": 1, "cmd": "PING"}
-    assert uno.ask("INFO")["ok"] == 1
-    assert not [e for e in uno.sim.events[since:] if isinstance(e, ResetEvent)]
+    client.link.write(burst)
+    client.link.write(b"\n")
+    assert client.read_reply("burst", 5.0) == {"ok": 0, "cmd": "", "error": "line_too_long"}
+    client.link.write(bytes(rng.randrange(256) for _ in range(2000)) + b"\n@99 PING\n")
+    while client.read_reply("@99 PING", 5.0).get("id") != 99:  # the refusals of the garbage's lines
+        pass
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}
+    assert client.request("INFO")["ok"] == 1
+    assert target.restarts() == restarts
 
 
 def test_mega_runs_its_own_selection(project: Path) -> None:

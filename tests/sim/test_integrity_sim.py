@@ -2,14 +2,12 @@
 board's receive ring are refused, never merged into a request nobody sent; checksums and ids;
 the pipelining client within the window INFO states; binary frames. Real `pio run`, simavr and
 pyserial. The tests taking `target` run on the D1 mini too, under the ESP8266 host emulation,
-over TCP and over UART0 (tests/testsupport/esp8266host.py; that emulation has no pin model: a
-pin reads back what was last written to it, and analogRead is 512)."""
+over TCP and over UART0 (tests/testsupport/targets.py)."""
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import encode_number, seal
 from generator.sim.board import PinEvent, SimBoard
-from testsupport import esp8266host, helpers
+from testsupport import helpers, targets
 
 ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard",
@@ -29,7 +27,7 @@ ENVS = {
 }
 MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
 # Arduino pin -> simulator port pin, for the pins the bursts write.
-PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4", 13: "PB5"},
+PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4"},
          "mega": {22: "PA0", 23: "PA1", 24: "PA2", 25: "PA3", 26: "PA4", 27: "PA5", 28: "PA6", 29: "PA7"}}
 
 
@@ -56,55 +54,9 @@ def uno(project: Path) -> Iterator[tuple[SimBoard, BoardClient]]:
     yield from board(project, "uno")
 
 
-@dataclass
-class Target:
-    """A board running the suite's selection (every command), and what differs between boards."""
-
-    client: BoardClient
-    window: int        # INFO's window
-    in_pin: int        # a digital pin the tests read (12 and 13 are written: digital pins everywhere)
-    no_pwm_pin: int    # a digital pin without PWM
-    analog_pin: int    # A0's pin number
-    drive: Callable[[int, int], None]   # make a pin read `level`
-    level: Callable[[int], int]         # the level a pin is driven to
-    full_scale: Callable[[], int]       # put the most the ADC reads on A0; what it then reads
-    reconnect: Callable[[], BoardClient]  # the client once the board restarted (RESET)
-    sim: SimBoard | None = None          # the simulated AVR board (the D1 mini has no pin model)
-
-
-def uno_target(sim: SimBoard, client: BoardClient) -> Target:
-    """The simulated uno: pins and ADC driven by the simulator."""
-    def full_scale() -> int:
-        sim.set_adc(0, 5000)
-        return 1023
-
-    def reconnect() -> BoardClient:
-        client.wait_ready()
-        return client
-    return Target(client, 62, 7, 4, 14, lambda pin, level: sim.set_pin(PORTS["uno"][pin], level),
-                  lambda pin: sim.read_pin(PORTS["uno"][pin])[1], full_scale, reconnect, sim)
-
-
-def emulated_target(running: esp8266host.Running) -> Target:
-    """The emulated D1 mini: its pin model is that a read gives the last write; A0 reads 512."""
-    def drive(pin: int, level: int) -> None:
-        assert running.client.request(f"GPIO_WRITE {pin} {level}")["ok"] == 1
-
-    def level(pin: int) -> int:
-        return int(running.client.request(f"GPIO_READ {pin}")["value"])
-    window = 512 if running.transport == "wifi_tcp" else 62
-    return Target(running.client, window, 4, 16, 17, drive, level, lambda: 512, running.reconnect)
-
-
-@pytest.fixture(params=["uno", "d1_mini/wifi_tcp", "d1_mini/serial_standard"])
-def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    if request.param == "uno":
-        for sim, client in board(request.getfixturevalue("project"), "uno"):
-            yield uno_target(sim, client)
-    else:
-        transport = request.param.split("/")[1]
-        for running in esp8266host.start(transport, request.getfixturevalue("esp8266_workspace")):
-            yield emulated_target(running)
+@pytest.fixture(params=targets.PARAMS)
+def target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
+    yield from targets.start(request, lambda: board(request.getfixturevalue("project"), "uno"))
 
 
 def read_all(client: BoardClient, quiet: float = 1.0) -> list[bytes]:
@@ -167,7 +119,7 @@ def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(proj
             assert sim.read_pin(PORTS[env][pin]) == ("out", value)
 
 
-def test_pipelined_client_fills_the_window(target: Target) -> None:
+def test_pipelined_client_fills_the_window(target: targets.Target) -> None:
     """The client keeps up to the full window of bytes in flight: 60 PINGs take far less than 60
     round trips, and every reply matches its request's id."""
     client = target.client
@@ -189,7 +141,7 @@ def test_pipelined_client_fills_the_window(target: Target) -> None:
     assert first.count(b"\n") > 1
 
 
-def test_checksummed_request_with_one_flipped_bit_is_refused(target: Target) -> None:
+def test_checksummed_request_with_one_flipped_bit_is_refused(target: targets.Target) -> None:
     client = target.client
     good = frame("GPIO_WRITE 12 1", 41)
     client.link.write(good)
@@ -207,7 +159,7 @@ def test_checksummed_request_with_one_flipped_bit_is_refused(target: Target) -> 
     assert target.level(12) == 1, "a damaged request moved the pin"
 
 
-def test_plain_typed_requests_and_ids_without_checksum(target: Target) -> None:
+def test_plain_typed_requests_and_ids_without_checksum(target: targets.Target) -> None:
     client = target.client
     assert client.request("ping") == {"ok": 1, "cmd": "PING"}
     assert client.request("@7 ping") == {"ok": 1, "id": 7, "cmd": "PING"}
@@ -243,7 +195,7 @@ EVERY_COMMAND = ["PING", "GPIO_WRITE 13 1", "GPIO_WRITE 13 0", "GPIO_READ {in}",
                  "ANALOG_WATCH {in} 10"]
 
 
-def test_frames_and_json_give_the_same_results_for_every_command(target: Target) -> None:
+def test_frames_and_json_give_the_same_results_for_every_command(target: targets.Target) -> None:
     """The same requests answered in JSON, then as binary frames one by one and pipelined: the
     client turns reply frames into the very objects JSON mode gives, errors included."""
     client = target.client
@@ -273,7 +225,7 @@ def test_frames_and_json_give_the_same_results_for_every_command(target: Target)
         assert json_replies[9]["error"] == json_replies[11]["error"] == "reserved_pin"
 
 
-def test_frames_on_the_wire(target: Target) -> None:
+def test_frames_on_the_wire(target: targets.Target) -> None:
     """What frames look like (docs/protocol.md): off until FRAMES 1; header, numbers, CRC-7;
     echoed fields left out; errors as text values; text requests still answered in between."""
     client = target.client
@@ -317,7 +269,7 @@ def read_replies(client: BoardClient, form_of: str, quiet: float = 1.0) -> list[
             return replies
 
 
-def test_a_frame_with_one_flipped_bit_is_refused(target: Target) -> None:
+def test_a_frame_with_one_flipped_bit_is_refused(target: targets.Target) -> None:
     """Every single-bit error in a GPIO_WRITE frame, each followed by a good frame: nothing but
     refusals before the good frame's reply, and the pin never moves."""
     client = target.client
@@ -421,7 +373,7 @@ def test_analog_readings_are_pushed_every_interval(uno: tuple[SimBoard, BoardCli
     assert client.events == [] and client.damaged_events == 0
 
 
-def test_after_reset_frames_are_off_and_the_client_goes_back_to_text(target: Target) -> None:
+def test_after_reset_frames_are_off_and_the_client_goes_back_to_text(target: targets.Target) -> None:
     client = target.client
     read = f"GPIO_READ {target.in_pin}"
     client.info(compact=True)
