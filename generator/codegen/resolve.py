@@ -13,6 +13,9 @@ from generator.codegen.settings import resolve_settings
 from generator.errors import FirmwareError, unknown_id
 
 BLOCKS = ("includes", "globals", "functions", "setup", "loop")
+ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
+             "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
+             "platforms/avr-debian/boards/<board>.json)")
 
 
 @dataclass
@@ -48,7 +51,7 @@ def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
         board = defs.get("board", covered[wanted.lower()])
     else:
         where = sel.option("board") if sel.board else f"board in {sel.origin}"
-        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where)
+        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where, ADD_BOARD)
     if sel.board and sel.platformio_board:
         _check_fits(board, sel, covered.get(sel.platformio_board.lower()))
     return board
