@@ -149,6 +149,31 @@ def selection_hash(board: str, transport: str, capabilities: list[str], settings
     return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
+def selected_commands(defs: Definitions, sel: Selection) -> list[dict[str, Any]]:
+    """The selection's commands and those its devices need, by id, then the system commands."""
+    wanted = list(sel.commands)
+    for device_id in sel.devices:
+        wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
+    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
+    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
+    return [c for c in selected if not c.get("system")] + system
+
+
+def declared_settings(defs: Definitions, parts: list[tuple[str, dict[str, Any]]]
+                      ) -> dict[str, tuple[dict[str, Any], str]]:
+    """NAME -> (declaration, the file declaring it) for the settings of a transport and commands
+    (`parts`: (kind, definition) pairs); one name declared two ways is an error."""
+    declared: dict[str, tuple[dict[str, Any], str]] = {}
+    for kind, definition in parts:
+        origin = defs.display(defs.path(kind, definition["id"]))
+        for name, decl in definition.get("settings", {}).items():
+            if name in declared and declared[name][0] != decl:
+                raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
+                                    f"and {origin}", "make the two declarations identical")
+            declared.setdefault(name, (decl, origin))
+    return declared
+
+
 def resolve(defs: Definitions, sel: Selection) -> Plan:
     """Check the selection and gather the definitions it needs, in a deterministic order."""
     board = find_board(defs, sel)
@@ -160,12 +185,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
             f"it supports: {', '.join(transport['architectures'])}; choose another "
             f"{sel.option('transport')}")
 
-    wanted = list(sel.commands)
-    for device_id in sel.devices:
-        wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
-    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
-    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
-    commands = [c for c in selected if not c.get("system")] + system
+    commands = selected_commands(defs, sel)
     parts = [("transport", transport)] + [("command", c) for c in commands]
     for command in commands:
         wrong = pin_default_problems(board, command)
@@ -180,14 +200,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
                 f"add a code block keyed \"{arch}\" or \"*\", or drop it from "
                 f"{sel.option('commands' if kind == 'command' else 'transport')}")
 
-    declared: dict[str, tuple[dict[str, Any], str]] = {}
-    for kind, definition in parts:
-        origin = defs.display(defs.path(kind, definition["id"]))
-        for name, decl in definition.get("settings", {}).items():
-            if name in declared and declared[name][0] != decl:
-                raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
-                                    f"and {origin}", "make the two declarations identical")
-            declared.setdefault(name, (decl, origin))
+    declared = declared_settings(defs, parts)
     settings = resolve_settings(declared, sel)
     warnings = unused_settings(defs, sel, set(declared))
 
