@@ -169,7 +169,7 @@ class Menu:
 
     def prompt(self, label: str, text: str) -> str | None:
         """A line editor on the bottom line: Enter accepts, Esc cancels."""
-        curses.curs_set(1)
+        _cursor(True)
         try:
             while True:
                 height, _ = self.window.getmaxyx()
@@ -187,7 +187,7 @@ class Menu:
                 elif isinstance(key, str) and key.isprintable():
                     text += key
         finally:
-            curses.curs_set(0)
+            _cursor(False)
 
     def list_screen(self, title: str, rows_of: Callable[[], list[Row]]) -> None:
         """Show a list until the user goes back; on the main screen, back means quit."""
@@ -211,9 +211,10 @@ class Menu:
             elif key == ord("d") and rows and rows[cursor].setting:
                 self.model.reset_setting(rows[cursor].setting)
             elif key in BACK_KEYS:
-                if title == "Main":
+                if title != "Main":
+                    return
+                if key in (ESC, ord("q")):  # not Left or Backspace: no work lost to a stray key
                     self.quit()
-                return
 
     def attempt(self, action: Callable[[], None]) -> None:
         """Run an action; what the generator refuses is shown, and nothing changes."""
@@ -221,6 +222,14 @@ class Menu:
             action()
         except FirmwareError as exc:
             self.message = f"REFUSED: {exc}"
+
+
+def _cursor(visible: bool) -> None:
+    """Show or hide the cursor, where the terminal can."""
+    try:
+        curses.curs_set(1 if visible else 0)
+    except curses.error:
+        pass  # a terminal without cursor visibility: it stays as it is
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -231,7 +240,7 @@ def run(model: MenuModel) -> bool:
     """Show the menu in the terminal until the user saves (True) or quits (False)."""
     def main(window: curses.window) -> bool:
         curses.raw()  # Ctrl-C is a key here (quit), not a signal that PlatformIO would see as a failure
-        curses.curs_set(0)
+        _cursor(False)
         curses.set_escdelay(25)
         menu = Menu(window, model)
         try:
