@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIO := $(VENV)/bin/pio
 STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
-                simavr libsimavr-dev libelf-dev avrdude
+                simavr libsimavr-dev libelf-dev avrdude tmux
 
 .PHONY: build test lint deps apt tool-scons sim bench clean flash
 

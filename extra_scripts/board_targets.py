@@ -1,9 +1,12 @@
-"""PlatformIO post: script: the `probe` and `simulate` targets of a generated-firmware env.
+"""PlatformIO post: script: the `probe`, `simulate` and `menuconfig` targets of a generated-firmware env.
 
-    pio run -e uno -t probe      ask the board on the env's port whether it runs this selection
-    pio run -e uno -t simulate   build, then run the firmware on a simulated board (AVR envs), or an
-                                 ESP8266 env's sketch under its Arduino core's host emulation
+    pio run -e uno -t probe        ask the board on the env's port whether it runs this selection
+    pio run -e uno -t simulate     build, then run the firmware on a simulated board (AVR envs), or an
+                                   ESP8266 env's sketch under its Arduino core's host emulation
+    pio run -e uno -t menuconfig   choose the env's firmware in a terminal menu (platformio_override.ini)
 """
+from pathlib import Path
+
 Import("env")
 
 from generator import glue
@@ -43,6 +46,10 @@ def simulate(source, target, env) -> int:
     return command if isinstance(command, int) else env.Execute(command)
 
 
+def menuconfig(source, target, env) -> int:
+    return env.Execute(glue.menuconfig_command(env.subst("$PIOENV"), Path(env.subst("$PROJECT_DIR"))))
+
+
 # The simulated AVR board is built when missing or older than its source (make -C sim).
 simulator = env.Command(str(SIM_BINARY), [str(SIM_DIR / "avr_board.c"), str(SIM_DIR / "Makefile")],
                         env.VerboseAction(f'make -C "{SIM_DIR}"', "Building the simulated board $TARGET"))
@@ -53,3 +60,6 @@ env.AddCustomTarget(
 env.AddCustomTarget(
     name="probe", dependencies=None, actions=[probe], title="Probe board",
     description="Ask the board for INFO and compare it with this env's selection")
+env.AddCustomTarget(
+    name="menuconfig", dependencies=None, actions=[menuconfig], title="Menuconfig",
+    description="Choose this env's transport, devices, commands and settings in a terminal menu")

@@ -45,6 +45,7 @@ class BoardFacts:
     analog_pins: tuple[int, ...]  # the pin numbers of A0, A1, ...
     usb_serial: tuple[UsbSerial, ...]
     simulation: Simulation | None
+    not_simulated: str  # why the simulator cannot run it, when its definition says so
 
     @classmethod
     def from_definition(cls, board: dict[str, Any]) -> BoardFacts:
@@ -54,7 +55,8 @@ class BoardFacts:
             f_cpu=board["f_cpu"], flash_bytes=board["flash_bytes"], analog_pins=tuple(board["pins"]["analog"]),
             usb_serial=tuple(UsbSerial(int(u["vid"], 16), int(u["pid"], 16), u["name"])
                              for u in board.get("usb_serial", [])),
-            simulation=Simulation(sim["mcu"], tuple(sim["ports"])) if sim else None,
+            simulation=Simulation(sim["mcu"], tuple(sim["ports"])) if sim and "mcu" in sim else None,
+            not_simulated=(sim or {}).get("unsupported", ""),
         )
 
     def bridge_name(self, vid: int | None, pid: int | None) -> str | None:
@@ -64,8 +66,11 @@ class BoardFacts:
     def simulated(self) -> Simulation:
         """How to simulate this board; an error for a board the simulator cannot run."""
         if self.simulation is None:
+            if self.not_simulated:
+                raise FirmwareError(f"board '{self.id}' ({self.name}) cannot be simulated: {self.not_simulated}",
+                                    "build it and run it on the real board (pio run -t upload)")
             raise FirmwareError(f"board '{self.id}' cannot be simulated",
-                                "only AVR boards whose definition has a 'simulator' section can")
+                                "only AVR boards whose definition has a 'simulator' section with mcu and ports can")
         return self.simulation
 
 

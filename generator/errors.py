@@ -26,15 +26,16 @@ class FirmwareError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
-def unknown_id(kind: str, given: str, valid: list[str], where: str) -> FirmwareError:
-    """An error for an id that names no definition: lists the valid ids and the closest one."""
+def unknown_id(kind: str, given: str, valid: list[str], where: str, how_to_add: str = "") -> FirmwareError:
+    """An error for an id that names no definition: lists the valid ids and the closest one,
+    and how to add one when that is worth saying."""
     import difflib  # noqa: PLC0415 - only on the error path
 
     close = difflib.get_close_matches(given.lower(), valid, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return FirmwareError(
         f"unknown {kind} '{given}' ({where})",
-        f"{hint}valid {kind}s: {', '.join(valid) if valid else '(none)'}",
+        f"{hint}valid {kind}s: {', '.join(valid) if valid else '(none)'}{'; ' + how_to_add if how_to_add else ''}",
     )
 
 

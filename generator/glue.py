@@ -137,6 +137,12 @@ def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = Non
     return f'exec "$PYTHONEXE" -m generator simulate --board {board} --baud {baud} --elf "{elf}"'
 
 
+def menuconfig_command(env_name: str, project_dir: Path) -> str:
+    """`-t menuconfig`'s shell command: the menu as a child on the terminal PlatformIO hands
+    through for this target (its stdin, stdout and stderr)."""
+    return f'exec "$PYTHONEXE" -m generator menuconfig --env {env_name} --project-dir "{project_dir}"'
+
+
 def flash(options: EnvOptions, project_dir: Path, image_of: Callable[[], Path], given_port: str) -> int:
     """`-t upload` and `-t flash_klipper` with wchisp: flash the image `image_of()` names.
     Only the user's upload_speed counts: a platform's default speed is for its own uploader."""

@@ -15,6 +15,12 @@ def architectures(defs: Definitions) -> list[str]:
     return sorted({defs.get("board", b)["architecture"] for b in defs.ids("board")})
 
 
+def usage(command: dict[str, Any]) -> str:
+    """How a request of the command is written: 'GPIO_READ <pin> [pull]' ([optional])."""
+    args = [f"<{a['name']}>" if "default" not in a else f"[{a['name']}]" for a in command.get("args", [])]
+    return " ".join([command["id"].upper(), *args])
+
+
 def catalog(root: Path) -> dict[str, list[dict[str, Any]]]:
     """One row per definition: its id, a one-line summary and the facts behind it."""
     defs = Definitions(root)
@@ -36,12 +42,10 @@ def catalog(root: Path) -> dict[str, list[dict[str, Any]]]:
     for command_id in defs.ids("command"):
         c = defs.get("command", command_id)
         on = [a for a in archs if supports(c, a)]
-        args = " ".join(f"<{a['name']}>" if "default" not in a else f"[{a['name']}]"
-                        for a in c.get("args", []))
-        system = " (system)" if c.get("system") else ""
+        system = ["(system)"] if c.get("system") else []
         out["commands"].append({"id": command_id, "architectures": on, "system": bool(c.get("system")),
                                 "args": [a["name"] for a in c.get("args", [])],
-                                "summary": f"{command_id.upper()} {args}{system} [{', '.join(on)}]"})
+                                "summary": " ".join([usage(c), *system, f"[{', '.join(on)}]"])})
     for device_id in defs.ids("device"):
         d = defs.get("device", device_id)
         needs = device_commands(defs, d)

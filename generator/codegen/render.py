@@ -64,7 +64,8 @@ def host_uart(plan: Plan) -> dict[str, Any]:
     wanted = (plan.settings.get("SERIAL_PORT") or "")[:] or serial["port"]  # [:]: plain text, not a C literal
     for uart in uarts:
         if uart["name"].lower() == wanted.lower():
-            return {"name": uart["name"], "rx": uart["rx"], "tx": uart["tx"],
+            return {"name": uart["name"], "rx": uart.get("rx"), "tx": uart.get("tx"),
+                    "usb_cdc": bool(uart.get("usb_cdc")),
                     "description": uart.get("description", serial.get("description", ""))}
     if not plan.settings.get("SERIAL_PORT"):
         raise FirmwareError(f"board '{plan.board['id']}': serial.port '{wanted}' is not one of its uarts",
@@ -79,6 +80,11 @@ def rs485_de_pin(plan: Plan, uart: dict[str, Any]) -> int | None:
     pin = plan.settings.get("RS485_DE_PIN", -1)
     if not isinstance(pin, int) or pin < 0:
         return None
+    if uart["usb_cdc"]:
+        raise FirmwareError(f"RS485_DE_PIN = {pin}: {uart['name']} of board '{plan.board['id']}' is native USB, "
+                            "no UART an RS-485 transceiver could hang on",
+                            "drop custom_firmware_rs485_de_pin (or --set RS485_DE_PIN=...), or choose a UART "
+                            "with custom_firmware_serial_port")
     if pin not in expand_pins(plan.board["pins"]["digital"]) or pin in (uart["rx"], uart["tx"]):
         raise FirmwareError(f"RS485_DE_PIN = {pin}: not a digital pin of board '{plan.board['id']}' "
                             f"free of {uart['name']}'s RX/TX",
@@ -96,8 +102,9 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
         de_pin = rs485_de_pin(plan, uart)
         if de_pin is not None:
             reserved[de_pin] = f"RS-485 driver enable of {uart['name']} ({plan.transport['id']})"
-        reserved.setdefault(uart["rx"], f"{uart['name']} RX ({plan.transport['id']})")
-        reserved.setdefault(uart["tx"], f"{uart['name']} TX ({plan.transport['id']})")
+        if not uart["usb_cdc"]:
+            reserved.setdefault(uart["rx"], f"{uart['name']} RX ({plan.transport['id']})")
+            reserved.setdefault(uart["tx"], f"{uart['name']} TX ({plan.transport['id']})")
     digital, pwm = expand_pins(pins["digital"]), expand_pins(pins["pwm"])
     count = max([*digital, *pwm, *pins["analog"], *reserved, 0]) + 1
 

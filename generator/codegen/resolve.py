@@ -13,6 +13,9 @@ from generator.codegen.settings import resolve_settings
 from generator.errors import FirmwareError, unknown_id
 
 BLOCKS = ("includes", "globals", "functions", "setup", "loop")
+ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
+             "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
+             "platforms/avr-debian/boards/<board>.json)")
 
 
 @dataclass
@@ -48,7 +51,7 @@ def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
         board = defs.get("board", covered[wanted.lower()])
     else:
         where = sel.option("board") if sel.board else f"board in {sel.origin}"
-        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where)
+        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where, ADD_BOARD)
     if sel.board and sel.platformio_board:
         _check_fits(board, sel, covered.get(sel.platformio_board.lower()))
     return board
@@ -146,6 +149,31 @@ def selection_hash(board: str, transport: str, capabilities: list[str], settings
     return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
+def selected_commands(defs: Definitions, sel: Selection) -> list[dict[str, Any]]:
+    """The selection's commands and those its devices need, by id, then the system commands."""
+    wanted = list(sel.commands)
+    for device_id in sel.devices:
+        wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
+    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
+    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
+    return [c for c in selected if not c.get("system")] + system
+
+
+def declared_settings(defs: Definitions, parts: list[tuple[str, dict[str, Any]]]
+                      ) -> dict[str, tuple[dict[str, Any], str]]:
+    """NAME -> (declaration, the file declaring it) for the settings of a transport and commands
+    (`parts`: (kind, definition) pairs); one name declared two ways is an error."""
+    declared: dict[str, tuple[dict[str, Any], str]] = {}
+    for kind, definition in parts:
+        origin = defs.display(defs.path(kind, definition["id"]))
+        for name, decl in definition.get("settings", {}).items():
+            if name in declared and declared[name][0] != decl:
+                raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
+                                    f"and {origin}", "make the two declarations identical")
+            declared.setdefault(name, (decl, origin))
+    return declared
+
+
 def resolve(defs: Definitions, sel: Selection) -> Plan:
     """Check the selection and gather the definitions it needs, in a deterministic order."""
     board = find_board(defs, sel)
@@ -157,12 +185,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
             f"it supports: {', '.join(transport['architectures'])}; choose another "
             f"{sel.option('transport')}")
 
-    wanted = list(sel.commands)
-    for device_id in sel.devices:
-        wanted += device_commands(defs, defs.get("device", device_id, sel.option("devices")))
-    selected = [defs.get("command", c, sel.option("commands")) for c in sorted({c.lower() for c in wanted})]
-    system = [defs.get("command", i) for i in defs.ids("command") if _is_system(defs.peek("command", i))]
-    commands = [c for c in selected if not c.get("system")] + system
+    commands = selected_commands(defs, sel)
     parts = [("transport", transport)] + [("command", c) for c in commands]
     for command in commands:
         wrong = pin_default_problems(board, command)
@@ -177,14 +200,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
                 f"add a code block keyed \"{arch}\" or \"*\", or drop it from "
                 f"{sel.option('commands' if kind == 'command' else 'transport')}")
 
-    declared: dict[str, tuple[dict[str, Any], str]] = {}
-    for kind, definition in parts:
-        origin = defs.display(defs.path(kind, definition["id"]))
-        for name, decl in definition.get("settings", {}).items():
-            if name in declared and declared[name][0] != decl:
-                raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
-                                    f"and {origin}", "make the two declarations identical")
-            declared.setdefault(name, (decl, origin))
+    declared = declared_settings(defs, parts)
     settings = resolve_settings(declared, sel)
     warnings = unused_settings(defs, sel, set(declared))
 

@@ -131,7 +131,7 @@ def _board_problems(board: dict[str, Any]) -> list[str]:
         found += bad
     numbers["pins.analog"] = list(pins["analog"])
     numbers["pins.reserved"] = [r["pin"] for r in pins["reserved"]]
-    numbers["serial"] = [board["serial"]["rx"], board["serial"]["tx"]]
+    numbers["serial"] = [board["serial"][end] for end in ("rx", "tx") if end in board["serial"]]
     for field, values in numbers.items():
         found += [f"{field}: pin {pin} does not fit the firmware's uint8_t pin tables "
                   f"(rule: pins 0..{PIN_MAX})" for pin in values if pin > PIN_MAX]

@@ -29,12 +29,15 @@ DEPTH = 50
 class ProjectIni:
     """One platformio.ini, with PlatformIO's lookup and interpolation rules."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, leave_out: tuple[Path, ...] = ()) -> None:
+        """`leave_out`: extra config files not to read (what platformio.ini gives without them)."""
         self.path = path
         self.parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
         self._read(path)
-        for extra in extra_configs(path, self.parser.get("platformio", "extra_configs", fallback="")):
-            self._read(extra)
+        self.extra = extra_configs(path, self.parser.get("platformio", "extra_configs", fallback=""))
+        for extra in self.extra:
+            if extra not in leave_out:
+                self._read(extra)
 
     def _read(self, path: Path) -> None:
         try:

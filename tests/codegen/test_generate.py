@@ -266,8 +266,9 @@ def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> Non
 
 @pytest.mark.parametrize(("selection", "expected"), [
     (Selection(board="unoo", transport="serial_standard"),
-     ["unknown board 'unoo' (--board)", "did you mean 'uno'?", "valid boards: arduino_mega2560, arduino_nano, "
-      "arduino_uno, bmcu_c,"]),
+     ["unknown board 'unoo' (--board)", "did you mean 'uno'?", "valid boards: arduino_leonardo, arduino_mega2560, "
+      "arduino_micro, arduino_nano, arduino_pro_16mhz, arduino_pro_8mhz, arduino_uno, bmcu_c,",
+      "to add a board, describe it in a file definitions/boards/<id>.json"]),
     (Selection(board="uno", transport="serial_standrd"),
      ["unknown transport 'serial_standrd' (--transport)", "did you mean 'serial_standard'?",
       "valid transports: serial_standard, wifi_tcp"]),
@@ -299,10 +300,11 @@ def test_unknown_id_from_platformio_names_the_option() -> None:
 
 def test_unknown_platformio_board_names_the_env() -> None:
     """An env `board` no definition covers names the env and lists covered boards."""
-    message = generate_error(Selection.from_platformio("x", "leonardo",
+    message = generate_error(Selection.from_platformio("x", "diecimila",
                                                        {"custom_firmware_transport": "serial_standard"}))
-    assert "unknown board 'leonardo' (board in [env:x])" in message
+    assert "unknown board 'diecimila' (board in [env:x])" in message
     assert "uno" in message and "megaatmega2560" in message
+    assert "leonardo" in message and "to add a board" in message
 
 
 # ---- errors: broken definitions ------------------------------------------------------------------
@@ -559,5 +561,6 @@ def test_cli_list_json(definitions_copy: Path) -> None:
     commands = {row["id"]: row for row in data["commands"]}
     assert commands["esp_only"]["architectures"] == ["esp8266"]
     assert commands["dht_read"]["architectures"] == ["avr", "ch32v", "esp8266"]
-    assert {row["id"] for row in data["boards"]} == {"arduino_mega2560", "arduino_nano", "arduino_uno",
-                                                    "bmcu_c", "wemos_d1_mini"}
+    assert {row["id"] for row in data["boards"]} == {"arduino_leonardo", "arduino_mega2560", "arduino_micro",
+                                                    "arduino_nano", "arduino_pro_16mhz", "arduino_pro_8mhz",
+                                                    "arduino_uno", "bmcu_c", "wemos_d1_mini"}

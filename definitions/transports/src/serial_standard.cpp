@@ -1,4 +1,8 @@
+{% if uart.usb_cdc %}
+// serial_standard: {{ uart.name }}, native USB (CDC ACM; BAUD_RATE {{ BAUD_RATE }} is not used on the wire).
+{% else %}
 // serial_standard: {{ uart.name }} (RX pin {{ uart.rx }}, TX pin {{ uart.tx }}) at {{ BAUD_RATE }} baud.
+{% endif %}
 {% if RS485_DE_PIN >= 0 %}
 // RS-485: pin {{ RS485_DE_PIN }} enables the transceiver's driver only while a reply is sent.
 class FwRs485 : public Print {
@@ -40,7 +44,10 @@ static void fw_serial_begin() {
 // a loss is answered as if it were whole.
 static void fw_serial_poll() {
   for (int waiting = {{ uart.name }}.available(); waiting > 0; waiting = {{ uart.name }}.available()) {
-{% if arch == "avr" %}
+{% if uart.usb_cdc %}
+    // USB flow control: the host sends no more than the endpoint takes, so nothing is lost here.
+    fw_feed((char){{ uart.name }}.read());
+{% elif arch == "avr" %}
     // The core's ring holds SERIAL_RX_BUFFER_SIZE - 1 bytes and silently drops what arrives while
     // it is full: a full ring means bytes right after these may be lost. The window declared in
     // INFO keeps a host that honours it from ever filling it.

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from os.path import join
 
+from platformio.public import list_serial_ports
 from SCons.Script import AlwaysBuild, Builder, Default, DefaultEnvironment
 
 env = DefaultEnvironment()
@@ -95,6 +96,20 @@ def upload_problem(env):
     return None
 
 
+def enter_bootloader(env):
+    """Native USB boards (ATmega32U4 with Caterina): opening the port at 1200 baud makes the
+    sketch restart into the bootloader, which shows up as another port for a few seconds;
+    avrdude must talk to that one. As platform-atmelavr's BeforeUpload does, with PlatformIO's
+    own TouchSerialPort and WaitForNewSerialPort."""
+    upload = env.BoardConfig().get("upload", {})
+    if not upload.get("use_1200bps_touch", False):
+        return
+    before = list_serial_ports()
+    env.TouchSerialPort("$UPLOAD_PORT", 1200)
+    if upload.get("wait_for_upload_port", False):
+        env.Replace(UPLOAD_PORT=env.WaitForNewSerialPort(before))
+
+
 def upload_firmware(target, source, env):
     """Run $UPLOADCMD: a post: script's own uploader (a Python action, such as wchisp_upload.py's)
     as it is; avrdude after the checks above, its output shown as it comes and, when no bootloader
@@ -105,6 +120,7 @@ def upload_firmware(target, source, env):
     if problem:
         print(problem)
         return 1
+    enter_bootloader(env)
     command = env.subst("$UPLOADCMD", target=target, source=source)
     print(command)
     proc = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

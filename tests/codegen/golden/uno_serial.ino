@@ -6,6 +6,11 @@
 #include <Arduino.h>
 #include <avr/wdt.h>
 
+// The board's clock: the core derives millis(), delays and baud rates from F_CPU, so a build for
+// another clock (another board id, or the Pro Mini's other speed) would run at the wrong speed.
+#if F_CPU != 16000000UL
+#error "F_CPU is not 16000000, the clock of board definition arduino_uno: build for the board it describes"
+#endif
 // Constant tables and strings stay in flash: the ATmega's RAM is small.
 #include <avr/pgmspace.h>
 #define FW_FLASH PROGMEM

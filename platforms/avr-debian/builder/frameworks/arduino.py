@@ -29,6 +29,22 @@ env.Append(
     LIBSOURCE_DIRS=[join(CORE_DIR, "libraries")],
 )
 
+# Native USB boards (ATmega32U4): the core's USB stack needs the device's ids and names, which
+# boards.txt passes as build.usb_flags; taken from the board file as platform-atmelavr does.
+def c_string(text):
+    """A string macro value as the compiler's command line must carry it."""
+    return '\\"' + text.replace('"', "") + '\\"'
+
+
+if "build.usb_product" in board:
+    vid, pid = board.get("build.hwids")[0]
+    env.Append(CPPDEFINES=[
+        ("USB_VID", vid),
+        ("USB_PID", pid),
+        ("USB_PRODUCT", c_string(board.get("build.usb_product"))),
+        ("USB_MANUFACTURER", c_string(board.get("vendor", "Unknown"))),
+    ])
+
 # wiring_pulse.S and wiring_pulse.c map to one object name in one folder: build the .S apart.
 core = env.BuildLibrary(join("$BUILD_DIR", "FrameworkArduino"), core_src, src_filter="+<*> -<*.S>")
 core_asm = env.BuildLibrary(join("$BUILD_DIR", "FrameworkArduinoAsm"), core_src, src_filter="-<*> +<*.S>")
