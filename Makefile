@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIO := $(VENV)/bin/pio
 STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
-                simavr libsimavr-dev libelf-dev avrdude tmux
+                simavr libsimavr-dev libelf-dev avrdude tmux gcc-riscv64-unknown-elf
 
 .PHONY: build test lint deps apt tool-scons sim bench clean flash
 
@@ -27,7 +27,8 @@ bench: deps sim
 
 deps: apt tool-scons
 
-# Debian packages: the AVR toolchain, the Arduino AVR core and simavr (installed only if missing).
+# Debian packages: the AVR toolchain, the Arduino AVR core, simavr and the RISC-V compiler the tests
+# build the BMCU-C firmware with (installed only if missing).
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

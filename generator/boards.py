@@ -25,11 +25,13 @@ class UsbSerial:
 
 @dataclass(frozen=True)
 class Simulation:
-    """How the simulated board runs this board: simavr's MCU name, and the port pin of each
-    Arduino pin number (index n is pin n)."""
+    """How the simulated board runs this board: the engine ("simavr" for AVR boards, "ch32v" for
+    the Unicorn CH32V203), its MCU name, and the port pin of each Arduino pin number (index n is
+    pin n)."""
 
     mcu: str
     ports: tuple[str, ...]
+    engine: str = "simavr"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class BoardFacts:
             f_cpu=board["f_cpu"], flash_bytes=board["flash_bytes"], analog_pins=tuple(board["pins"]["analog"]),
             usb_serial=tuple(UsbSerial(int(u["vid"], 16), int(u["pid"], 16), u["name"])
                              for u in board.get("usb_serial", [])),
-            simulation=Simulation(sim["mcu"], tuple(sim["ports"])) if sim and "mcu" in sim else None,
+            simulation=Simulation(sim["mcu"], tuple(sim["ports"]), sim.get("engine", "simavr"))
+            if sim and "mcu" in sim else None,
             not_simulated=(sim or {}).get("unsupported", ""),
         )
 
@@ -70,7 +73,7 @@ class BoardFacts:
                 raise FirmwareError(f"board '{self.id}' ({self.name}) cannot be simulated: {self.not_simulated}",
                                     "build it and run it on the real board (pio run -t upload)")
             raise FirmwareError(f"board '{self.id}' cannot be simulated",
-                                "only AVR boards whose definition has a 'simulator' section with mcu and ports can")
+                                "only boards whose definition has a 'simulator' section with mcu and ports can")
         return self.simulation
 
 

@@ -6,18 +6,21 @@ caller's business. The control protocol is described in ``sim/README.md``.
 from __future__ import annotations
 
 import collections
+import os
 import queue
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from generator.boards import BoardFacts
 from generator.errors import FirmwareError
-from generator.paths import SIM_BINARY
+from generator.paths import PACKAGE, SIM_BINARY
 
 BUILD_HINT = "build it with `make -C sim` (needs simavr, libsimavr-dev and libelf-dev)"
 
@@ -70,8 +73,27 @@ class HaltEvent:
     cycle: int
 
 
-Event = PinEvent | PwmEvent | ResetEvent | LatencyEvent | HaltEvent
-E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, HaltEvent)
+@dataclass(frozen=True)
+class UartEvent:
+    """With `uart_trace` (CH32V): the USART sent `byte` from cycle `start` to `cycle` (its stop bit's end)."""
+
+    uart: str
+    byte: int
+    start: int
+    cycle: int
+
+
+@dataclass(frozen=True)
+class UnmodelledEvent:
+    """The firmware touched a peripheral the simulator does not model (reported once per block)."""
+
+    block: str
+    address: int
+    cycle: int
+
+
+Event = PinEvent | PwmEvent | ResetEvent | LatencyEvent | HaltEvent | UartEvent | UnmodelledEvent
+E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, HaltEvent, UartEvent, UnmodelledEvent)
 T = TypeVar("T")
 
 
@@ -91,6 +113,10 @@ def parse_event(line: str) -> Event | None:
         return LatencyEvent(int(args[0]), cycle)
     if kind == "halt":
         return HaltEvent(args[0], cycle)
+    if kind == "uart":
+        return UartEvent(args[0], int(args[1]), int(args[2]), cycle)
+    if kind == "unmodelled":
+        return UnmodelledEvent(args[0], int(args[1], 16), cycle)
     return None
 
 
@@ -112,13 +138,18 @@ class SimBoard:
         paused: bool = False,
         binary: Path | str = SIM_BINARY,
         timeout: float = 10.0,
+        engine: str = "simavr",
+        serial: str = "",
+        uart_trace: bool = False,
     ) -> None:
         self.elf = Path(elf)
         self.binary = Path(binary)
+        self.engine = engine
         self.timeout = timeout
         self.serial_port = ""
-        flags = {"--latency": latency, "--realtime": realtime, "--paused": paused}
-        self._argv = [str(self.binary), "--mcu", mcu, "--freq", str(freq)]
+        flags = {"--latency": latency, "--realtime": realtime, "--paused": paused, "--uart-trace": uart_trace}
+        program = [sys.executable, "-m", "generator.sim.ch32v"] if engine == "ch32v" else [str(self.binary)]
+        self._argv = [*program, "--mcu", mcu, "--freq", str(freq), *(["--serial", serial] if serial else [])]
         self._argv += [flag for flag, wanted in flags.items() if wanted] + [str(self.elf)]
         self._proc: subprocess.Popen[str] | None = None
         self._closed = False
@@ -136,7 +167,7 @@ class SimBoard:
 
     def start(self) -> SimBoard:
         """Start the board process and wait for its serial port."""
-        if not self.binary.is_file():
+        if self.engine == "simavr" and not self.binary.is_file():
             raise FirmwareError(f"the simulated board {self.binary} is not built", BUILD_HINT)
         if not self.elf.is_file():
             raise FirmwareError(f"no firmware at {self.elf}", "build the environment first")
@@ -148,6 +179,8 @@ class SimBoard:
                 stderr=subprocess.PIPE,
                 text=True,
                 bufsize=1,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(PACKAGE.parent), os.environ.get("PYTHONPATH", "")]))},
                 start_new_session=True,  # Ctrl-C reaches the owner, which closes the board
             )
         except OSError as err:
@@ -376,3 +409,10 @@ class SimBoard:
     def _stderr_tail(self) -> str:
         tail = "; ".join(line for line in self._stderr if line)
         return f"board output: {tail}" if tail else BUILD_HINT
+
+
+def board_simulator(elf: Path | str, board: BoardFacts, serial: str = "", **options: Any) -> SimBoard:
+    """The simulated board of a board definition running `elf` (its engine, MCU and clock);
+    `serial` names the USART bridged to the pty where the board has several (CH32V)."""
+    simulation = board.simulated()
+    return SimBoard(elf, simulation.mcu, board.f_cpu, engine=simulation.engine, serial=serial, **options)
