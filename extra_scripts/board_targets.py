@@ -1,8 +1,8 @@
 """PlatformIO post: script: the `probe`, `simulate` and `menuconfig` targets of a generated-firmware env.
 
     pio run -e uno -t probe        ask the board on the env's port whether it runs this selection
-    pio run -e uno -t simulate     build, then run the firmware on a simulated board (AVR envs), or an
-                                   ESP8266 env's sketch under its Arduino core's host emulation
+    pio run -e uno -t simulate     build, then run the firmware on a simulated board (AVR envs, bmcu_c),
+                                   or an ESP8266 env's sketch under its Arduino core's host emulation
     pio run -e uno -t menuconfig   choose the env's firmware in a terminal menu (platformio_override.ini)
 """
 from pathlib import Path
@@ -42,7 +42,8 @@ def _framework(env) -> str | None:
 
 def simulate(source, target, env) -> int:
     command = glue.guarded(lambda: glue.simulate_command(
-        _sketch(env), env.subst("$BUILD_DIR/${PROGNAME}.elf"), _framework(env), env.subst("$PROJECT_DIR")))
+        _sketch(env), env.subst("$BUILD_DIR/${PROGNAME}.elf"), _framework(env), env.subst("$PROJECT_DIR"),
+        _options(env).text("custom_firmware_serial_port")))
     return command if isinstance(command, int) else env.Execute(command)
 
 
@@ -50,13 +51,16 @@ def menuconfig(source, target, env) -> int:
     return env.Execute(glue.menuconfig_command(env.subst("$PIOENV"), Path(env.subst("$PROJECT_DIR"))))
 
 
-# The simulated AVR board is built when missing or older than its source (make -C sim).
+# The simulated AVR board is built when missing or older than its source (make -C sim); the
+# CH32V203 simulator (bmcu_c) is Python and needs no build.
 simulator = env.Command(str(SIM_BINARY), [str(SIM_DIR / "avr_board.c"), str(SIM_DIR / "Makefile")],
                         env.VerboseAction(f'make -C "{SIM_DIR}"', "Building the simulated board $TARGET"))
 needs = [simulator] if glue.needs_simavr(env.get("FIRMWARE_SKETCH")) else []
 env.AddCustomTarget(
     name="simulate", dependencies=["$BUILD_DIR/${PROGNAME}.elf", *needs], actions=[simulate],
-    title="Simulate", description="Run the firmware on a simulated board (simavr); Ctrl-C stops")
+    title="Simulate",
+    description="Run the firmware on a simulated board (simavr; Unicorn for the BMCU-C; the ESP8266 core's host "
+                "emulation for the D1 mini); Ctrl-C stops")
 env.AddCustomTarget(
     name="probe", dependencies=None, actions=[probe], title="Probe board",
     description="Ask the board for INFO and compare it with this env's selection")

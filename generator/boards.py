@@ -48,6 +48,8 @@ class BoardFacts:
     usb_serial: tuple[UsbSerial, ...]
     simulation: Simulation | None
     not_simulated: str  # why the simulator cannot run it, when its definition says so
+    serial_port: str = ""            # the UART the host is on by default (serial.port)
+    uarts: tuple[str, ...] = ()      # every UART a transport may choose (uarts[].name)
 
     @classmethod
     def from_definition(cls, board: dict[str, Any]) -> BoardFacts:
@@ -60,6 +62,8 @@ class BoardFacts:
             simulation=Simulation(sim["mcu"], tuple(sim["ports"]), sim.get("engine", "simavr"))
             if sim and "mcu" in sim else None,
             not_simulated=(sim or {}).get("unsupported", ""),
+            serial_port=board.get("serial", {}).get("port", ""),
+            uarts=tuple(uart["name"] for uart in board.get("uarts", [])),
         )
 
     def bridge_name(self, vid: int | None, pid: int | None) -> str | None:

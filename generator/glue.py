@@ -119,10 +119,12 @@ def needs_simavr(result: GeneratedEnv | None) -> bool:
     return result is None or board_facts(result.identity.board).architecture == "avr"
 
 
-def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = None, project_dir: str = ".") -> str:
+def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = None, project_dir: str = ".",
+                     serial_port: str = "") -> str:
     """`-t simulate`'s shell command: the simulator as a child that Ctrl-C reaches (SCons runs
     actions on worker threads, which never see it). An ESP8266 env runs its sketch under the
-    emulation of the Arduino core PlatformIO installed (`framework`), when that core has it."""
+    emulation of the Arduino core PlatformIO installed (`framework`), when that core has it; a
+    board with several UARTs (the BMCU-C) is simulated on `serial_port` (custom_firmware_serial_port)."""
     board = result.identity.board
     if board_facts(board).architecture == "esp8266":
         if not framework or not (Path(framework) / "tests" / "host" / "Makefile").is_file():
@@ -134,7 +136,8 @@ def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = Non
         return (f'exec "$PYTHONEXE" -m generator simulate --board {board} --sketch "{result.path}" '
                 f'--core "{framework}" --cache "{cache}"')
     baud = result.baud_rate or 0
-    return f'exec "$PYTHONEXE" -m generator simulate --board {board} --baud {baud} --elf "{elf}"'
+    return (f'exec "$PYTHONEXE" -m generator simulate --board {board} --baud {baud} --elf "{elf}"'
+            + (f" --serial-port {serial_port}" if serial_port else ""))
 
 
 def menuconfig_command(env_name: str, project_dir: Path) -> str:

@@ -1,5 +1,5 @@
-"""`python -m generator simulate`: run a built AVR firmware on the simulated board, or an ESP8266
-sketch under the ESP8266 core's host emulation."""
+"""`python -m generator simulate`: run a built firmware on a simulated board (AVR boards, the
+BMCU-C's CH32V203), or an ESP8266 sketch under the ESP8266 core's host emulation."""
 from __future__ import annotations
 
 import argparse
@@ -27,17 +27,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise FirmwareError(f"board {args.board} runs on the simulated board: give --elf and --baud")
     from generator.sim.simulate import simulate  # noqa: PLC0415 - jsonschema only when used
 
-    simulate(args.definitions, args.board, args.elf, args.baud)
+    simulate(args.definitions, args.board, args.elf, args.baud, args.serial_port)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Mount `simulate` on the main command line."""
-    sim = sub.add_parser("simulate", help="run a built AVR firmware on the simulated board, or an ESP8266 "
-                                          "sketch under the core's host emulation")
+    sim = sub.add_parser("simulate", help="run a built firmware on a simulated board (AVR boards, bmcu_c), or "
+                                          "an ESP8266 sketch under the core's host emulation")
     sim.add_argument("--board", required=True, help="board definition id or PlatformIO board id")
-    sim.add_argument("--elf", type=Path, help="AVR: the firmware ELF")
-    sim.add_argument("--baud", type=int, help="AVR: the firmware's baud rate, shown for the monitor")
+    sim.add_argument("--elf", type=Path, help="AVR, bmcu_c: the firmware ELF")
+    sim.add_argument("--baud", type=int, help="AVR, bmcu_c: the firmware's baud rate, shown for the monitor")
+    sim.add_argument("--serial-port", default="", help="bmcu_c: the board's UART on the pty, e.g. USART3 "
+                     "(custom_firmware_serial_port; default: the board's serial port)")
     sim.add_argument("--sketch", type=Path, help="ESP8266: the generated sketch (.ino)")
     sim.add_argument("--core", type=Path, help="ESP8266: esp8266/Arduino 3.1.2 (folder or .tar.xz) with tests/host")
     sim.add_argument("--cache", type=Path, default=Path(".pio") / "esp8266-host",

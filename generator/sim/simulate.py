@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.boards import board_facts
+from generator.boards import BoardFacts, board_facts
 from generator.errors import FirmwareError
-from generator.sim.board import PinEvent, SimBoard
+from generator.sim.board import PinEvent, board_simulator
 
 
 @contextmanager
@@ -43,16 +43,30 @@ def terminal_foreground() -> Iterator[None]:
         os.close(tty)
 
 
-def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
+def serial_uart(board: BoardFacts, serial_port: str) -> str:
+    """The USART a board's simulator bridges to the pty: `serial_port` (custom_firmware_serial_port)
+    checked against the board definition's uarts, else the definition's default serial port."""
+    names = board.uarts
+    if not serial_port:
+        return board.serial_port
+    if serial_port.upper() not in names:
+        raise FirmwareError(f"board '{board.id}' has no serial port '{serial_port}' to simulate",
+                            f"custom_firmware_serial_port / --serial-port: one of {', '.join(names) or 'none'}")
+    return serial_port.upper()
+
+
+def simulate(definitions: Path, board_id: str, elf: Path, baud: int, serial_port: str = "",
              say: Callable[[str], None] = lambda text: print(text, flush=True)) -> None:
     """Run `elf` in real time, print its serial port and its pin changes, stop on Ctrl-C."""
     board = board_facts(board_id, definitions)
     simulation = board.simulated()
+    uart = serial_uart(board, serial_port) if simulation.engine == "ch32v" else ""
     pins = {port: number for number, port in enumerate(simulation.ports)}
     try:  # a Ctrl-C at any moment, even while a line is printed, is the normal way to stop
-        with terminal_foreground(), SimBoard(elf, simulation.mcu, board.f_cpu, realtime=True) as sim:
+        with terminal_foreground(), board_simulator(elf, board, serial=uart, realtime=True) as sim:
             say(f"serial: {sim.serial_port}")
-            say(f"simulate: {board.name} runs {elf.name}; talk to it with "
+            on = f" on {uart}" if uart else ""
+            say(f"simulate: {board.name} runs {elf.name}{on}; talk to it with "
                 f"`pio device monitor -p {sim.serial_port} -b {baud}`; Ctrl-C stops")
             seen = 0
             while sim.returncode is None:
