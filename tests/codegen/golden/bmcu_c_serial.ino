@@ -825,6 +825,8 @@ static void fw_dispatch_frame() {
 void setup() {
   // transport serial_standard
   fw_serial_begin();
+  // command pwm_write
+  analogWriteResolution(8);  // the openwch core's default is 12 bits (pins_arduino.h PWM_RESOLUTION)
 }
 
 void loop() {
