@@ -26,8 +26,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from generator.paths import ROOT
-from testsupport.helpers import read_ini
+from testsupport.helpers import read_ini, run_generator
 
 # ../shared/cores/ beside the checkout (CI has it); FIRMWARE_SHARED_CORES names another place
 SHARED_CORES = Path(os.environ.get("FIRMWARE_SHARED_CORES", ROOT.parent / "shared" / "cores"))
@@ -175,3 +177,21 @@ def build_elf(sketch: Path, core: str, defines: Sequence[str] | None = None) -> 
         raise RuntimeError(f"linking {sketch} against {core} failed:\n{result.stderr}")
     _publish(build, dest.parent)
     return dest
+
+
+def firmware(core: str, commands: str, **settings: str) -> Path:
+    """The bmcu_c ELF of a selection (serial_standard; `settings` such as RS485_DE_PIN="12"),
+    its sketch written by `python -m generator generate` as the pre: script would."""
+    sets = [arg for key, value in sorted(settings.items()) for arg in ("--set", f"{key}={value}")]
+    out = CACHE / "sketches" / _digest(commands, *sets)
+    result = run_generator("generate", "--board", "bmcu_c", "--transport", "serial_standard",
+                           "--commands", commands, *sets, "--name", "firmware", "-o", str(out))
+    if result.returncode != 0:
+        raise RuntimeError(f"generating the bmcu_c sketch failed:\n{result.stdout}{result.stderr}")
+    return build_elf(out / "firmware.ino", core)
+
+
+# The two real cores as test parameters, skipped (saying why) where ../shared/cores/ is absent.
+BOARD_PARAMS = [pytest.param(f"bmcu_c:{core}", id=name,
+                             marks=pytest.mark.skipif(missing() is not None, reason=f"bmcu_c: {missing()}"))
+                for name, core in (("bmcu_c", CORES[0]), ("bmcu_c_pr201", CORES[1]))]
