@@ -10,7 +10,6 @@ SysTick timing of the DHT read and its 12-bit PWM and ADC.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,10 +100,10 @@ def test_dht_read_against_the_waveform_model(bmcu: Bmcu, model: str, temperature
     assert bmcu.ask("DHT_READ 6") == {"ok": 0, "cmd": "DHT_READ", "error": "sensor_timeout"}
 
 
-def test_checksums_ids_and_frames(bmcu: Bmcu) -> None:
+def test_damaged_requests_and_pipelined_frames(bmcu: Bmcu) -> None:
+    """(Ids, checksums, watches and the frames after a RESET run on every board in
+    test_integrity_sim.py.)"""
     client = bmcu.client
-    client.link.write(b"@7 PING*47\n")
-    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
     damaged = bytearray(frame("GPIO_WRITE 3 1", 42))
     damaged[len(b"@42 GPIO_WRITE 3 ")] ^= 1
     client.link.write(bytes(damaged))
@@ -117,15 +116,6 @@ def test_checksums_ids_and_frames(bmcu: Bmcu) -> None:
     bmcu.sim.wait_for_pin("PA3", 1, timeout=5)
 
 
-def test_watched_pin_changes_are_pushed(bmcu: Bmcu) -> None:
-    client = bmcu.client
-    client.info(compact=True)
-    bmcu.sim.set_pin("PA7", 0)
-    assert client.request("GPIO_WATCH 7 1")["value"] == 0
-    bmcu.sim.set_pin("PA7", 1)
-    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
-
-
 def test_rs485_driver_enable_is_high_exactly_while_a_reply_is_sent(bmcu: Bmcu) -> None:
     """PA12 rises before the first start bit of each reply and falls after its last stop bit,
     within one byte time; no reply byte is ever sent with the driver off (the host would not
@@ -134,14 +124,15 @@ def test_rs485_driver_enable_is_high_exactly_while_a_reply_is_sent(bmcu: Bmcu) -
     for line in ("PING", "INFO", "GPIO_READ 7", "NOPE"):
         bmcu.ask(line)
     bmcu.sim.wait_for_pin(DE, 0, timeout=5)
-    time.sleep(0.2)
     events = bmcu.sim.events[since:]
-    sent = [e for e in events if isinstance(e, UartEvent) and e.uart == "USART1"]
     edges = [e for e in events if isinstance(e, PinEvent) and e.pin == DE]
-    assert len(sent) > 4 and len(edges) == 8
-    byte_time = sent[0].cycle - sent[0].start
+    assert edges, "the driver enable never rose: the host hears no reply through the transceiver"
+    if edges[0].level == 0:  # a late answer to wait_ready's PINGs was under way at the mark
+        edges = edges[1:]
+    sent = [e for e in events if isinstance(e, UartEvent) and e.uart == "USART1" and e.start >= edges[0].cycle]
     windows = list(zip(edges[::2], edges[1::2], strict=True))
-    assert all(rise.level == 1 and fall.level == 0 for rise, fall in windows)
+    assert len(windows) >= 4 and all(rise.level == 1 and fall.level == 0 for rise, fall in windows), edges
+    byte_time = sent[0].cycle - sent[0].start
     for byte in sent:
         assert any(rise.cycle <= byte.start and byte.cycle <= fall.cycle for rise, fall in windows), byte
     for rise, fall in windows:

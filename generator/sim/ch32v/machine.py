@@ -4,7 +4,9 @@ Time is counted in CPU cycles, one per instruction (the QingKe V4B runs most ins
 cycle from its zero-wait flash region; branches, loads and divisions take more on the chip, so
 simulated code is somewhat faster than real code). The CPU runs in quanta of instructions; a
 peripheral sees the time at the start of the current quantum, and quanta end at the next
-peripheral event (a USART byte boundary, a SysTick compare), so those are exact to the cycle.
+peripheral event (a USART byte boundary, a SysTick compare, a DHT's edge), so those are exact to
+the cycle. A loop that polls a flag only such an event changes (TXE/TC while a byte is sent, a
+DHT's line while it answers) ends its quantum early: the time it would have spun is skipped.
 
 What QEMU's RISC-V core (inside Unicorn 2.1) lacks, and this module supplies, each seen failing:
 - WCH's CSRs INTSYSCR (0x804) and CORECFGR (0xBC0) are illegal instructions there: the trap is
@@ -31,7 +33,6 @@ from generator.sim.ch32v import chip
 from generator.sim.ch32v.peripherals import Adc, Block, Dht, Gpio, Pfic, Rcc, SysTick, Timer, Usart
 
 QUANTUM = 2000       # instructions between two looks at the peripherals, at most
-DHT_QUANTUM = 64     # while a DHT answers: the firmware times its pulses with SysTick
 ILLEGAL_INSTRUCTION = 2
 MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP = 1 << 3, 1 << 7, 3 << 11
 
@@ -102,7 +103,7 @@ class Machine:
         self.systick = SysTick()
         self.pfic = Pfic()
         self.usarts = {name: Usart(name, self.rcc, self._sent, self.uc.emu_stop) for name in chip.IRQ_USART}
-        self.gpio = {port: Gpio(port, self._pin_changed) for port in chip.GPIO_PORTS}
+        self.gpio = {port: Gpio(port, self._pin_changed, self.uc.emu_stop) for port in chip.GPIO_PORTS}
         self.timers = {name: Timer(name, self.rcc) for name in chip.TIMERS}
         self.pwm: dict[str, tuple[int, int] | None] = {}
         blocks: dict[str, Block] = {"RCC": self.rcc, "SYSTICK": self.systick, "PFIC": self.pfic,
@@ -219,12 +220,11 @@ class Machine:
 
     def _next_event(self) -> int:
         times = [t for t in (usart.next_event() for usart in self.usarts.values()) if t is not None]
+        times += [t for gpio in self.gpio.values() for dht in gpio.dht.values()
+                  if (t := dht.next_edge(self.now)) is not None]
         if self.systick.next_fire is not None:
             times.append(self.systick.next_fire)
         return min(times, default=self.now + QUANTUM)
-
-    def _dht_busy(self) -> bool:
-        return any(dht.busy(self.now) for gpio in self.gpio.values() for dht in gpio.dht.values())
 
     def run(self, cycles: int) -> None:
         """Run the firmware for about `cycles` CPU cycles (to the end of a quantum)."""
@@ -233,8 +233,7 @@ class Machine:
             if self.halted:
                 self.now = end
                 return
-            limit = DHT_QUANTUM if self._dht_busy() else QUANTUM
-            quantum = max(1, min(limit, self._next_event() - self.now, end - self.now))
+            quantum = max(1, min(QUANTUM, self._next_event() - self.now, end - self.now))
             self._interrupt()
             try:
                 self.uc.emu_start(self.pc, 0xFFFF_FFFF, count=quantum)

@@ -84,22 +84,21 @@ class SysTick(Block):
         if self.ctlr & chip.STK_STE and count <= self.cmp:
             self.next_fire = now + (self.cmp - count) * self._divider()
 
-    def peek(self, offset: int) -> int:
+    def _register(self, offset: int, count: int) -> int:
         if offset == chip.STK_CTLR:
             return self.ctlr
         if offset == chip.STK_SR:
             return self.sr
-        if offset in (chip.STK_CNT, chip.STK_CNT + 4):
-            return (self._count_now >> (32 if offset & 4 else 0)) & 0xFFFF_FFFF
-        if offset in (chip.STK_CMP, chip.STK_CMP + 4):
-            return (self.cmp >> (32 if offset & 4 else 0)) & 0xFFFF_FFFF
+        for base, value in ((chip.STK_CNT, count), (chip.STK_CMP, self.cmp)):
+            if offset in (base, base + 4):
+                return (value >> (32 if offset & 4 else 0)) & 0xFFFF_FFFF
         return 0
 
-    _count_now = 0
+    def peek(self, offset: int) -> int:
+        return self._register(offset, self.base_count)
 
     def read(self, offset: int, now: int) -> int:
-        self._count_now = self.count(now)
-        return self.peek(offset)
+        return self._register(offset, self.count(now))
 
     def write(self, offset: int, value: int, now: int) -> None:
         if offset == chip.STK_SR:  # clearing CNTIF leaves the counter alone
@@ -327,8 +326,10 @@ class Dht:
         index = bisect.bisect_right(self.edges, (now, 2)) - 1
         return self.edges[index][1] if index >= 0 else 1
 
-    def busy(self, now: int) -> bool:
-        return bool(self.edges) and self.edges[-1][0] >= now
+    def next_edge(self, now: int) -> int | None:
+        """When the line changes next while the sensor answers, else None."""
+        index = bisect.bisect_right(self.edges, (now, 2))
+        return self.edges[index][0] if index < len(self.edges) else None
 
 
 class Gpio(Block):
@@ -337,10 +338,12 @@ class Gpio(Block):
     alternate function). An output reads back its level; inputs read what the host drives, a
     DHT, a pull-up, else 0. `changed` hears every output level change."""
 
-    def __init__(self, port: str, changed: Callable[[str, int | None], None]) -> None:
+    def __init__(self, port: str, changed: Callable[[str, int | None], None], stall: Callable[[], None]) -> None:
         super().__init__(f"GPIO{port}")
         self.port = port
         self.changed = changed
+        self.stall = stall  # the firmware polls a DHT's line: nothing changes before its next edge
+        self.polled_at = -1
         self.regs[chip.GPIO_CFGLR] = self.regs[chip.GPIO_CFGHR] = 0x4444_4444  # floating inputs
         self.driven: dict[int, int] = {}  # pin -> level the host drives
         self.released: set[int] = set()   # pins the host let go: an external pull-up
@@ -379,6 +382,9 @@ class Gpio(Block):
 
     def read(self, offset: int, now: int) -> int:
         if offset == chip.GPIO_INDR:
+            if self.polled_at == now and any(dht.next_edge(now) is not None for dht in self.dht.values()):
+                self.stall()
+            self.polled_at = now
             return sum(self.level(pin, now) << pin for pin in range(16))
         return self.peek(offset)
 
