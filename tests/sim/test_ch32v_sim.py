@@ -10,6 +10,10 @@ SysTick timing of the DHT read and its 12-bit PWM and ADC.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +22,9 @@ import pytest
 
 from generator.boards import board_facts
 from generator.host.client import BoardClient, frame, unframe
+from generator.paths import ROOT
 from generator.sim.board import PinEvent, PwmEvent, ResetEvent, SimBoard, UartEvent, UnmodelledEvent, board_simulator
-from testsupport import ch32build
+from testsupport import ch32build, helpers
 
 ALL = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch, analog_watch"
 DE = "PA12"
@@ -162,3 +167,35 @@ def test_every_peripheral_the_firmware_touches_is_modelled(bmcu: Bmcu) -> None:
     for line in ("PING", "GPIO_WRITE 4 1", "GPIO_READ 7 up", "ANALOG_READ A1", "PWM_WRITE 8 10", "DHT_READ 5"):
         bmcu.ask(line)
     assert [e for e in bmcu.sim.events if isinstance(e, UnmodelledEvent)] == []
+
+
+def test_generator_simulate_serves_the_selected_usart_until_ctrl_c(core: str) -> None:
+    """`python -m generator simulate --board bmcu_c --serial-port USART3`: the command behind
+    `pio run -e bmcu_c -t simulate` (platform-ch32v), on the env's USART."""
+    elf = ch32build.firmware(core, "gpio_write", SERIAL_PORT="USART3")
+    proc = subprocess.Popen([helpers.PYTHON, "-m", "generator", "simulate", "--board", "bmcu_c", "--baud", "115200",
+                             "--elf", str(elf), "--serial-port", "usart3"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        match = re.fullmatch(r"serial: (/dev/pts/\d+)\n", proc.stdout.readline())
+        assert match, "the first line names the pty"
+        assert "on USART3" in proc.stdout.readline()
+        with BoardClient(match.group(1), 115200, timeout=5.0) as client:
+            client.wait_ready(within=30)
+            assert client.request("GPIO_WRITE 4 1")["ok"] == 1
+        while proc.stdout.readline() != "simulate: pin 4 (PA4) -> 1\n":  # shown live to the user
+            assert proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        output = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "simulate: stopped" in output and "Traceback" not in output
+
+
+def test_generator_simulate_refuses_a_usart_the_board_lacks() -> None:
+    result = helpers.run_generator("simulate", "--board", "bmcu_c", "--baud", "115200", "--elf", "x.elf",
+                                   "--serial-port", "USART9")
+    assert result.returncode != 0
+    assert "board 'bmcu_c' has no serial port 'USART9'" in result.stderr and "USART1, USART3" in result.stderr
