@@ -36,8 +36,8 @@ from generator.codegen import Selection, generate
 from generator.host.client import BoardClient
 from generator.paths import ROOT, stamp_path
 from generator.pioenv.envsketch import Stamp
-from generator.sim.board import LatencyEvent, SimBoard
-from testsupport import helpers
+from generator.sim.board import LatencyEvent, SimBoard, board_simulator
+from testsupport import ch32build, helpers
 
 
 @dataclass
@@ -304,6 +304,34 @@ def latency(ctx: Context) -> list[Row]:
     byte_s = 10 / baud
     rows.append(Row("latency", f"one byte on the wire at {baud} baud", "",
                     f"{byte_s * 1e6:.1f} us ({byte_s * uno.f_cpu:.0f} cycles)"))
+    return rows
+
+
+@group
+def bmcu_latency(ctx: Context) -> list[Row]:
+    """The same latency on the simulated BMCU-C (CH32V203 at 144 MHz, Unicorn), its firmware
+    linked against each real CH32 core from ../shared/cores/ (one cycle per instruction: the chip
+    itself is somewhat slower; resolution 50 cycles). Skipped where those cores are absent."""
+    if (why := ch32build.missing()) is not None:
+        return [Row("bmcu_latency", "BMCU-C reply latency", "", f"skipped: {why}")]
+    bmcu = board_facts("bmcu_c")
+    rows = []
+    for core in ch32build.CORES:
+        elf = ch32build.firmware(core, ALL_COMMANDS, RS485_DE_PIN="12")
+        with board_simulator(elf, bmcu, latency=True) as sim:
+            sim.attach_dht(bmcu.simulated().ports[2], "dht22", 21.5, 40.0)
+            with BoardClient(sim.serial_port, 115200, timeout=10) as client:
+                client.wait_ready(within=30)
+                for request in LATENCY_REQUESTS:
+                    cycles = []
+                    for _ in range(max(ctx.rounds, 5)):
+                        since = sim.mark()
+                        client.request(request)
+                        cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=10).cycles)
+                    mhz = bmcu.f_cpu // 1_000_000
+                    rows.append(Row("bmcu_latency", f"{request} (bmcu_c, {core}, {len(cycles)} requests)", "",
+                                    f"min {min(cycles)}, median {int(statistics.median(cycles))}, max "
+                                    f"{max(cycles)} cycles ({max(cycles) / mhz:.0f} us at {mhz} MHz)"))
     return rows
 
 

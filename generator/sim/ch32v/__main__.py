@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--realtime", action="store_true", help="pace the simulation to the wall clock")
     parser.add_argument("--paused", action="store_true", help="start the CPU only on `run`")
     parser.add_argument("--uart-trace", action="store_true", help="emit `uart NAME BYTE START @END` per sent byte")
+    parser.add_argument("--latency", action="store_true",
+                        help="emit `latency N @C`: cycles from a received '\\n' to the next byte written")
     parser.add_argument("elf", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -51,7 +53,8 @@ class Board:
         tty.setraw(self.slave)
         os.set_blocking(self.master, False)
         try:
-            self.machine = machine_class(args.elf, args.freq, self.emit, self.sent, trace_uart=args.uart_trace)
+            self.machine = machine_class(args.elf, args.freq, self.emit, self.sent, trace_uart=args.uart_trace,
+                                         latency=args.serial if args.latency else "")
         except (OSError, ValueError) as err:
             print(f"ch32v: {err}", file=sys.stderr)
             raise SystemExit(1) from err

@@ -33,6 +33,7 @@ from generator.sim.ch32v import chip
 from generator.sim.ch32v.peripherals import Adc, Block, Dht, Gpio, Pfic, Rcc, SysTick, Timer, Usart
 
 QUANTUM = 2000       # instructions between two looks at the peripherals, at most
+LATENCY_QUANTUM = 50  # from a received '\n' to the reply: the latency report's resolution
 ILLEGAL_INSTRUCTION = 2
 MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP = 1 << 3, 1 << 7, 3 << 11
 
@@ -66,7 +67,7 @@ class Machine:
     """One CH32V203 running a firmware. `emit` receives the event lines (`pin PA12 1 @C`, ...)."""
 
     def __init__(self, elf: Path, freq: int, emit: Callable[[str], None],
-                 sent: Callable[[str, int], None], trace_uart: bool = False) -> None:
+                 sent: Callable[[str, int], None], trace_uart: bool = False, latency: str = "") -> None:
         self.firmware = Firmware(elf)
         if "_vector_base" not in self.firmware.symbols:
             raise ValueError(f"{elf} has no _vector_base: not a CH32V firmware of the openwch core")
@@ -74,6 +75,7 @@ class Machine:
         self.emit = emit
         self.sent_to_host = sent
         self.trace_uart = trace_uart
+        self.latency_uart = latency  # the USART whose reply latency is reported, or ""
         self.now = 0
         self.halted: str | None = None
         self.adc_mv: dict[int, int] = {}
@@ -106,6 +108,8 @@ class Machine:
         self.gpio = {port: Gpio(port, self._pin_changed, self.uc.emu_stop) for port in chip.GPIO_PORTS}
         self.timers = {name: Timer(name, self.rcc) for name in chip.TIMERS}
         self.pwm: dict[str, tuple[int, int] | None] = {}
+        if self.latency_uart:
+            self.usarts[self.latency_uart].latency = lambda cycles, now: self.emit(f"latency {cycles} @{now}")
         blocks: dict[str, Block] = {"RCC": self.rcc, "SYSTICK": self.systick, "PFIC": self.pfic,
                                     "ADC1": Adc("ADC1", self.adc_mv), "ADC2": Adc("ADC2", self.adc_mv),
                                     **self.usarts, **self.timers,
@@ -226,6 +230,11 @@ class Machine:
             times.append(self.systick.next_fire)
         return min(times, default=self.now + QUANTUM)
 
+    def _quantum(self) -> int:
+        """Fine steps only while a reply's latency is being measured (after its '\\n')."""
+        timing = self.latency_uart and self.usarts[self.latency_uart].newline_at is not None
+        return LATENCY_QUANTUM if timing else QUANTUM
+
     def run(self, cycles: int) -> None:
         """Run the firmware for about `cycles` CPU cycles (to the end of a quantum)."""
         end = self.now + cycles
@@ -233,7 +242,7 @@ class Machine:
             if self.halted:
                 self.now = end
                 return
-            quantum = max(1, min(QUANTUM, self._next_event() - self.now, end - self.now))
+            quantum = max(1, min(self._quantum(), self._next_event() - self.now, end - self.now))
             self._interrupt()
             try:
                 self.uc.emu_start(self.pc, 0xFFFF_FFFF, count=quantum)
