@@ -92,8 +92,17 @@ class UnmodelledEvent:
     cycle: int
 
 
-Event = PinEvent | PwmEvent | ResetEvent | LatencyEvent | HaltEvent | UartEvent | UnmodelledEvent
-E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, HaltEvent, UartEvent, UnmodelledEvent)
+@dataclass(frozen=True)
+class ClockEvent:
+    """(CH32V) The CPU clock the firmware's RCC settings select, in Hz: at reset, then each change.
+    The simulation counts time at the board's f_cpu whatever this says."""
+
+    hz: int
+    cycle: int
+
+
+Event = PinEvent | PwmEvent | ResetEvent | LatencyEvent | HaltEvent | UartEvent | UnmodelledEvent | ClockEvent
+E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, HaltEvent, UartEvent, UnmodelledEvent, ClockEvent)
 T = TypeVar("T")
 
 
@@ -117,6 +126,8 @@ def parse_event(line: str) -> Event | None:
         return UartEvent(args[0], int(args[1]), int(args[2]), cycle)
     if kind == "unmodelled":
         return UnmodelledEvent(args[0], int(args[1], 16), cycle)
+    if kind == "clock":
+        return ClockEvent(int(args[0]), cycle)
     return None
 
 

@@ -23,7 +23,16 @@ import pytest
 from generator.boards import board_facts
 from generator.host.client import BoardClient, frame, unframe
 from generator.paths import ROOT
-from generator.sim.board import PinEvent, PwmEvent, ResetEvent, SimBoard, UartEvent, UnmodelledEvent, board_simulator
+from generator.sim.board import (
+    ClockEvent,
+    PinEvent,
+    PwmEvent,
+    ResetEvent,
+    SimBoard,
+    UartEvent,
+    UnmodelledEvent,
+    board_simulator,
+)
 from testsupport import ch32build, helpers
 
 ALL = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_watch, analog_watch"
@@ -199,3 +208,11 @@ def test_generator_simulate_refuses_a_usart_the_board_lacks() -> None:
                                    "--serial-port", "USART9")
     assert result.returncode != 0
     assert "board 'bmcu_c' has no serial port 'USART9'" in result.stderr and "USART1, USART3" in result.stderr
+
+
+def test_the_firmware_selects_144_mhz_and_without_the_env_flag_stays_at_8(core: str) -> None:
+    """The bmcu_c env's -DSYSCLK_FREQ_144MHz_HSI=144000000 makes SystemInit run the PLL from
+    HSI x 18; without it the core leaves the chip on its 8 MHz HSI, which the RCC model shows."""
+    for defines, hz in ((None, 144_000_000), ([], 8_000_000)):
+        for bmcu in start(ch32build.firmware(core, "gpio_write", defines)):
+            assert [e.hz for e in bmcu.sim.events if isinstance(e, ClockEvent)][-1] == hz

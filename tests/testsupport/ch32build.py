@@ -179,16 +179,17 @@ def build_elf(sketch: Path, core: str, defines: Sequence[str] | None = None) -> 
     return dest
 
 
-def firmware(core: str, commands: str, **settings: str) -> Path:
+def firmware(core: str, commands: str, defines: Sequence[str] | None = None, **settings: str) -> Path:
     """The bmcu_c ELF of a selection (serial_standard; `settings` such as RS485_DE_PIN="12"),
-    its sketch written by `python -m generator generate` as the pre: script would."""
+    its sketch written by `python -m generator generate` as the pre: script would; `defines`
+    replace the env's -D flags."""
     sets = [arg for key, value in sorted(settings.items()) for arg in ("--set", f"{key}={value}")]
     out = CACHE / "sketches" / _digest(commands, *sets)
     result = run_generator("generate", "--board", "bmcu_c", "--transport", "serial_standard",
                            "--commands", commands, *sets, "--name", "firmware", "-o", str(out))
     if result.returncode != 0:
         raise RuntimeError(f"generating the bmcu_c sketch failed:\n{result.stdout}{result.stderr}")
-    return build_elf(out / "firmware.ino", core)
+    return build_elf(out / "firmware.ino", core, defines)
 
 
 # The two real cores as test parameters, skipped (saying why) where ../shared/cores/ is absent.

@@ -54,6 +54,10 @@ GPIO_PORTS = ("A", "B", "C", "D")
 RCC_CTLR, RCC_CFGR0, RCC_RSTSCKR = 0x00, 0x04, 0x24
 RCC_READY = ((1 << 0, 1 << 1), (1 << 16, 1 << 17), (1 << 24, 1 << 25), (1 << 26, 1 << 27), (1 << 28, 1 << 29))
 RCC_CTLR_RESET = 0x0000_0083  # HSION, HSIRDY, HSITRIM 16
+HSI_HZ = HSE_HZ = 8_000_000  # the internal RC; an 8 MHz crystal where one is fitted (the BMCU-C has none)
+PLL_SOURCE_HSE, PLL_HSE_HALF, PLL_MUL_SHIFT = 1 << 16, 1 << 17, 18  # CFGR0 PLLSRC, PLLXTPRE, PLLMUL
+PLL_MUL = (*range(2, 17), 18)  # PLLMUL 0-15 (RCC_PLLMULL2 .. RCC_PLLMULL16, RCC_PLLMULL18)
+EXTEN_CTR, EXTEN_PLL_HSI_PRE = 0x00, 1 << 4  # HSI not halved on its way to the PLL
 AHB_PRESCALER = {8: 2, 9: 4, 10: 8, 11: 16, 12: 64, 13: 128, 14: 256, 15: 512}  # CFGR0 HPRE
 APB_PRESCALER = {4: 2, 5: 4, 6: 8, 7: 16}  # CFGR0 PPRE1 (bits 8-10) and PPRE2 (bits 11-13)
 

@@ -115,6 +115,9 @@ class Machine:
                                     **self.usarts, **self.timers,
                                     **{f"GPIO{port}": gpio for port, gpio in self.gpio.items()}}
         blocks.update({name: Block(name) for name in chip.STORAGE_BLOCKS})
+        self.exten = blocks["EXTEN"]
+        self.clock = chip.HSI_HZ  # out of reset the chip runs from its HSI
+        self.emit(f"clock {self.clock} @{self.now}")
         self.blocks: dict[int, Block] = {chip.BLOCKS[name]: block for name, block in blocks.items()}
         self.unmodelled: dict[int, Block] = {}
 
@@ -175,6 +178,15 @@ class Machine:
             mask = ((1 << (8 * size)) - 1) << shift
             value = (block.peek(offset & ~3) & ~mask) | ((value << shift) & mask)
         block.write(offset & ~3, value & 0xFFFF_FFFF, self.now)
+        if block.name in ("RCC", "EXTEN"):
+            self._check_clock()
+
+    def _check_clock(self) -> None:
+        """Report the CPU clock the firmware selects; time here is counted at `freq` regardless."""
+        hclk = self.rcc.hclk(self.exten.peek(chip.EXTEN_CTR))
+        if hclk != self.clock:
+            self.clock = hclk
+            self.emit(f"clock {hclk} @{self.now}")
 
     # ------------------------------------------------------------------ CPU
 

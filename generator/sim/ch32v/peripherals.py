@@ -50,6 +50,20 @@ class Rcc(Block):
             value |= 2  # LSIRDY follows LSION
         return value
 
+    def hclk(self, exten_ctr: int) -> int:
+        """The CPU clock the firmware selected (SW, the PLL's source and factor, HPRE)."""
+        cfgr = self.regs.get(chip.RCC_CFGR0, 0)
+        switch = cfgr & 3
+        if switch == 2:
+            if cfgr & chip.PLL_SOURCE_HSE:
+                source = chip.HSE_HZ // (2 if cfgr & chip.PLL_HSE_HALF else 1)
+            else:
+                source = chip.HSI_HZ // (1 if exten_ctr & chip.EXTEN_PLL_HSI_PRE else 2)
+            sysclk = source * chip.PLL_MUL[(cfgr >> chip.PLL_MUL_SHIFT) & 15]
+        else:
+            sysclk = chip.HSE_HZ if switch == 1 else chip.HSI_HZ
+        return sysclk // chip.AHB_PRESCALER.get((cfgr >> 4) & 15, 1)
+
     def apb_divider(self, bus: int) -> int:
         """PCLK1 or PCLK2 as a divider of HCLK (the CPU clock)."""
         bits = (self.regs.get(chip.RCC_CFGR0, 0) >> (8 if bus == 1 else 11)) & 7
