@@ -2,6 +2,7 @@
 register as the reference manual describes them; the firmware-level tests are in test_ch32v_sim.py."""
 from __future__ import annotations
 
+from generator.sim.board import ClockEvent, UartEvent, UnmodelledEvent, parse_event
 from generator.sim.ch32v import chip
 from generator.sim.ch32v.peripherals import Gpio, Pfic, Rcc, SysTick, Usart
 
@@ -99,3 +100,9 @@ def test_pfic_enables_pends_prioritises_and_resets_with_key3() -> None:
     assert not pfic.reset_requested  # a wrong key does nothing
     pfic.write(chip.PFIC_CFGR, chip.PFIC_RESET_KEY | chip.PFIC_RESET_BIT, 0)
     assert pfic.reset_requested
+
+
+def test_the_ch32v_event_lines_parse() -> None:
+    assert parse_event("uart USART1 123 1000 @13500") == UartEvent("USART1", 123, 1000, 13500)
+    assert parse_event("unmodelled EXTI 0x40010400 read @5") == UnmodelledEvent("EXTI", 0x40010400, 5)
+    assert parse_event("clock 144000000 @0") == ClockEvent(144_000_000, 0)

@@ -80,7 +80,6 @@ class Machine:
         self.halted: str | None = None
         self.adc_mv: dict[int, int] = {}
         self.reported: set[str] = set()
-        self.dht_pending: dict[str, tuple[str, float, float] | None] = {}
         self._power_on()
 
     # ------------------------------------------------------------------ setup
@@ -194,13 +193,15 @@ class Machine:
         """A trap QEMU raised: a WCH CSR instruction is emulated; anything else halts the CPU."""
         pc = uc.reg_read(rv.UC_RISCV_REG_PC)
         if intno == ILLEGAL_INSTRUCTION and self._wch_csr(uc, pc - 4):
+            return  # Unicorn 2.1 reports the trap with the PC already past the instruction
+        if intno == ILLEGAL_INSTRUCTION and self._wch_csr(uc, pc):
+            uc.reg_write(rv.UC_RISCV_REG_PC, pc + 4)
             return
         self.halted = f"crashed (trap {intno} near 0x{pc:08x})"
         uc.emu_stop()
 
     def _wch_csr(self, uc: Uc, pc: int) -> bool:
-        """Emulate csrrw/csrrs/csrrc(i) on INTSYSCR or CORECFGR at `pc`; False if it is not one.
-        (Unicorn reports the trap with the PC already past the 4-byte instruction.)"""
+        """Emulate csrrw/csrrs/csrrc(i) on INTSYSCR or CORECFGR at `pc`; False if it is not one."""
         word = int.from_bytes(uc.mem_read(pc, 4), "little")
         csr, rs1, funct3, rd = word >> 20, (word >> 15) & 31, (word >> 12) & 7, (word >> 7) & 31
         if word & 0x7F != 0x73 or csr not in self.csrs or funct3 in (0, 4):
