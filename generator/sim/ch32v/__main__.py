@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from generator.sim.ch32v.machine import Machine  # noqa: PLC0415 - unicorn only when run
     except ImportError as err:
-        print(f"ch32v: {err}: pip install unicorn (requirements.txt pins it)", file=sys.stderr)
+        print(f"ch32v: {err}: the simulated CH32V203 needs Unicorn in this Python: "
+              f"{sys.executable} -m pip install unicorn==2.1.3 (requirements.txt pins it)", file=sys.stderr)
         return 2
     return Board(args, Machine).loop()
 
