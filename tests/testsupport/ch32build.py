@@ -29,10 +29,8 @@ from pathlib import Path
 import pytest
 
 from generator.paths import ROOT
-from testsupport.helpers import read_ini, run_generator
+from testsupport.helpers import SHARED_CORES, read_ini, run_generator
 
-# ../shared/cores/ beside the checkout (CI has it); FIRMWARE_SHARED_CORES names another place
-SHARED_CORES = Path(os.environ.get("FIRMWARE_SHARED_CORES", ROOT.parent / "shared" / "cores"))
 ARCHIVE = SHARED_CORES / "ch32-cores.tar.xz"
 CACHE = ROOT / ".pio" / "ch32-sim"
 CORES = ("arduino_core_ch32", "arduino_core_ch32_pr201")
