@@ -114,10 +114,10 @@ def test_dht_read_against_the_waveform_model(bmcu: Bmcu, model: str, temperature
     assert bmcu.ask("DHT_READ 6") == {"ok": 0, "cmd": "DHT_READ", "error": "sensor_timeout"}
 
 
-def test_damaged_requests_and_pipelined_frames(bmcu: Bmcu) -> None:
-    """(Ids, checksums, watches and the frames after a RESET run on every board in
-    test_integrity_sim.py.)"""
+def test_ids_checksums_damaged_requests_and_pipelined_frames(bmcu: Bmcu) -> None:
     client = bmcu.client
+    client.link.write(b"@7 PING*47\n")  # docs/protocol.md's example, both ways
+    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
     damaged = bytearray(frame("GPIO_WRITE 3 1", 42))
     damaged[len(b"@42 GPIO_WRITE 3 ")] ^= 1
     client.link.write(bytes(damaged))
@@ -128,6 +128,16 @@ def test_damaged_requests_and_pipelined_frames(bmcu: Bmcu) -> None:
     replies = client.pipeline(["PING", "GPIO_WRITE 3 1", "GPIO_READ 7", "ANALOG_READ A1"] * 10)
     assert all(r["ok"] == 1 for r in replies) and len(replies) == 40
     bmcu.sim.wait_for_pin("PA3", 1, timeout=5)
+
+
+def test_watched_pin_changes_are_pushed(bmcu: Bmcu) -> None:
+    client = bmcu.client
+    client.info(compact=True)
+    bmcu.sim.set_pin("PA7", 0)
+    assert client.request("GPIO_WATCH 7 1")["value"] == 0
+    bmcu.sim.set_pin("PA7", 1)
+    assert client.wait_event() == {"event": "GPIO_CHANGE", "pin": 7, "value": 1}
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}
 
 
 def test_rs485_driver_enable_is_high_exactly_while_a_reply_is_sent(bmcu: Bmcu) -> None:

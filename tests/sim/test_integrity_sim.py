@@ -2,7 +2,8 @@
 board's receive ring are refused, never merged into a request nobody sent; checksums and ids;
 the pipelining client within the window INFO states; binary frames. Real `pio run`, simavr and
 pyserial. The tests taking `target` run on the D1 mini too, under the ESP8266 host emulation,
-over TCP and over UART0 (tests/testsupport/targets.py)."""
+over TCP and over UART0 (tests/testsupport/targets.py). The bursts (BOARDS) run on the simulated
+BMCU-C with each real CH32 core too (tests/testsupport/ch32build.py, generator/sim/ch32v)."""
 from __future__ import annotations
 
 import json
@@ -13,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from generator.boards import board_facts
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import encode_number, seal
-from generator.sim.board import PinEvent, SimBoard
-from testsupport import helpers, targets
+from generator.sim.board import PinEvent, SimBoard, board_simulator
+from testsupport import ch32build, helpers, targets
 
 ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard",
@@ -28,7 +30,16 @@ ENVS = {
 MCU = {"uno": ("atmega328p", 16_000_000), "mega": ("atmega2560", 16_000_000)}
 # Arduino pin -> simulator port pin, for the pins the bursts write.
 PORTS = {"uno": {2: "PD2", 3: "PD3", 4: "PD4", 5: "PD5", 6: "PD6", 7: "PD7", 8: "PB0", 12: "PB4"},
-         "mega": {22: "PA0", 23: "PA1", 24: "PA2", 25: "PA3", 26: "PA4", 27: "PA5", 28: "PA6", 29: "PA7"}}
+         "mega": {22: "PA0", 23: "PA1", 24: "PA2", 25: "PA3", 26: "PA4", 27: "PA5", 28: "PA6", 29: "PA7"},
+         "bmcu_c": {2: "PA2", 3: "PA3", 4: "PA4", 5: "PA5", 6: "PA6", 7: "PA7", 8: "PA8", 11: "PA11"}}
+# The bursts run on the simulated BMCU-C too (the uno's selection, on USART1 with its RS-485 driver
+# enable), its firmware linked against each real CH32 core: "bmcu_c:<core>".
+BOARDS = ["uno", "mega", *ch32build.BOARD_PARAMS]
+RS485_DE = "PA12"  # the BMCU-C's driver enable: high while it answers (test_ch32v_sim.py)
+# openwch PR #201's own receive ring (the transport uses it for USART1/2 there) overwrites itself
+# when full and cannot tell: an unpaced flood runs lines nobody sent (serial_standard_ch32v.cpp).
+PR201_FLOOD = pytest.mark.xfail(strict=True, reason="PR #201's Serial ring drops bytes silently: a flood "
+                                "beyond the window is merged into lines nobody sent")
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +53,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def board(project: Path, env: str) -> Iterator[tuple[SimBoard, BoardClient]]:
-    mcu, f_cpu = MCU[env]
-    with SimBoard(helpers.build_dir(project, env) / "firmware.elf", mcu, f_cpu) as sim:
+    if env.startswith("bmcu_c:"):
+        elf = ch32build.firmware(env.split(":")[1], ENVS["uno"]["custom_firmware_commands"], RS485_DE_PIN="12")
+        simulated = board_simulator(elf, board_facts("bmcu_c"))
+    else:
+        simulated = SimBoard(helpers.build_dir(project, env) / "firmware.elf", *MCU[env])
+    with simulated as sim:
         with BoardClient(sim.serial_port, 115200, timeout=3.0) as client:
             client.wait_ready()
             yield sim, client
@@ -70,14 +85,20 @@ def read_all(client: BoardClient, quiet: float = 1.0) -> list[bytes]:
         lines.append(line)
 
 
+def ports(env: str) -> dict[int, str]:
+    """The burst pins of an env (every BMCU-C core the same)."""
+    return PORTS[env.split(":")[0]]
+
+
 def burst_requests(env: str) -> list[tuple[int, int]]:
     """100 (pin, value) writes: each pin always with the same value, so a merged line that
     happens to parse shows as a reply or a pin level nobody asked for."""
-    pins = list(PORTS[env])
+    pins = list(ports(env))
     return [(pins[i % len(pins)], pins.index(pins[i % len(pins)]) % 2) for i in range(100)]
 
 
-@pytest.mark.parametrize("env", ["uno", "mega"])
+@pytest.mark.parametrize("env", [*BOARDS[:-1], pytest.param(BOARDS[-1].values[0], id=BOARDS[-1].id,
+                                                             marks=[*BOARDS[-1].marks, PR201_FLOOD])])
 def test_100_requests_in_one_write_never_run_one_not_sent(project: Path, env: str) -> None:
     """More than the receive ring holds, written at once: replies come in order, lines that lost
     bytes are refused with `overrun`, and no reply or pin level is for a request not sent."""
@@ -97,8 +118,8 @@ def test_100_requests_in_one_write_never_run_one_not_sent(project: Path, env: st
             position = requests.index(answered, position) + 1
         refused = sum(1 for reply in replies if reply["ok"] == 0)
         assert refused > 0, "the burst should have overrun the 64-byte ring"
-        expected = {PORTS[env][pin]: value for pin, value in requests}
-        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent)]
+        expected = {ports(env)[pin]: value for pin, value in requests}
+        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent) and e.pin != RS485_DE]
         assert {e.pin for e in changes} <= set(expected), "a pin nobody wrote changed"
         for event in changes:
             assert event.level == expected[event.pin], f"{event}: nobody asked for that level"
@@ -107,7 +128,7 @@ def test_100_requests_in_one_write_never_run_one_not_sent(project: Path, env: st
         assert client.request("PING") == {"ok": 1, "cmd": "PING"}  # and the board goes on
 
 
-@pytest.mark.parametrize("env", ["uno", "mega"])
+@pytest.mark.parametrize("env", BOARDS)
 def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(project: Path, env: str) -> None:
     requests = burst_requests(env)
     for sim, client in board(project, env):
@@ -116,7 +137,7 @@ def test_the_same_100_requests_pipelined_within_the_window_are_all_answered(proj
         replies = client.pipeline([f"GPIO_WRITE {pin} {value}" for pin, value in requests])
         assert [(r["ok"], r["pin"], r["value"]) for r in replies] == [(1, p, v) for p, v in requests]
         for pin, value in requests:
-            assert sim.read_pin(PORTS[env][pin]) == ("out", value)
+            assert sim.read_pin(ports(env)[pin]) == ("out", value)
 
 
 def test_pipelined_client_fills_the_window(target: targets.Target) -> None:
@@ -289,7 +310,7 @@ def test_a_frame_with_one_flipped_bit_is_refused(target: targets.Target) -> None
     assert target.level(12) == 1, "a damaged frame moved the pin"
 
 
-@pytest.mark.parametrize("env", ["uno", "mega"])
+@pytest.mark.parametrize("env", BOARDS)
 def test_100_frames_in_one_write_never_run_one_not_sent(project: Path, env: str) -> None:
     """More frames than the receive ring holds, written at once: the board answers each one it
     read whole (all of them, when it keeps up), refuses damaged ones, and drives no pin to a
@@ -304,8 +325,8 @@ def test_100_frames_in_one_write_never_run_one_not_sent(project: Path, env: str)
         assert all(r["ok"] == 1 or r["error"] in ("overrun", "bad_frame", "bad_request") for r in replies), replies
         if all(r["ok"] == 1 for r in replies):  # a frame takes less time to answer than to arrive
             assert len(replies) == len(requests)
-        expected = {PORTS[env][pin]: value for pin, value in requests}
-        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent)]
+        expected = {ports(env)[pin]: value for pin, value in requests}
+        changes = [e for e in sim.events[since:] if isinstance(e, PinEvent) and e.pin != RS485_DE]
         assert {e.pin for e in changes} <= set(expected), "a pin nobody wrote changed"
         for event in changes:
             assert event.level == expected[event.pin], f"{event}: nobody asked for that level"
