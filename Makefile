@@ -41,13 +41,16 @@ apt:
 # The virtual environment with PlatformIO, SCons and the generator's dependencies, pinned.
 $(STAMP): requirements.txt requirements-generator.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@echo "pip: installing requirements.txt into $(VENV) (PlatformIO, SCons, pytest...: a minute or two the first time)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# PlatformIO's core package tool-scons for every PlatformIO Core found (this .venv, VS Code's
-# penv, PATH), each from the SCons release it pins, from PyPI (no registry needed).
+# .venv's PlatformIO gets a core folder of its own (.venv/platformio-core: another Core, such as
+# VS Code's in ~/.platformio, never makes it upgrade or wait for the registry); then PlatformIO's
+# core package tool-scons for every PlatformIO Core found (this .venv, VS Code's penv, PATH), each
+# from the SCons release it pins, from PyPI (no registry needed).
 tool-scons: $(STAMP)
-	@$(PY) scripts/install_tool_scons.py
+	@$(PY) -m generator tool-scons --all --own-core-dir
 
 # The simulated board (simavr).
 sim: apt

@@ -1,4 +1,5 @@
-"""Command line: python -m generator [--verbose] {generate,list,check,simulate,flash,install-scripts,menuconfig}.
+"""Command line: python -m generator [--verbose]
+{generate,list,check,simulate,flash,install-scripts,tool-scons,menuconfig}.
 
 Each concern mounts its own subcommands; errors of all of them are printed here, by
 `errors.report`.

@@ -7,6 +7,7 @@ project holds the generated sketches (`src/<env>/`), its build folders (`.pio/`)
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -26,6 +27,12 @@ SIM_DIR = _data("board_sim", "sim")
 SIM_BINARY = SIM_DIR / "build" / "avr_board"
 REQUIREMENTS = ROOT / "requirements-generator.txt"  # a checkout's; installed, pip brought them
 CODEGEN = PACKAGE / "codegen"
+
+
+def user_cache() -> Path:
+    """The generator's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache): downloads and
+    builds shared by every project and Python of this user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "firmware-generator"
 
 
 def default_project_dir() -> Path:

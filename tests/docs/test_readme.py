@@ -16,7 +16,7 @@ from testsupport import helpers
 
 FENCE = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SKIPPED = ("make test",)
-EXTRA_PARTS = ("README.md", "Makefile", "scripts", "requirements.txt", "test", "pyproject.toml", "LICENSE")
+EXTRA_PARTS = ("README.md", "Makefile", "requirements.txt", "test", "pyproject.toml", "LICENSE")
 
 
 def readme_commands() -> list[str]:

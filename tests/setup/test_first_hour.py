@@ -13,7 +13,6 @@ import os
 import select
 import shutil
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Iterator
@@ -65,9 +64,7 @@ class Ide:
 def ide(tmp_path_factory: pytest.TempPathFactory) -> Ide:
     """The bare penv first (only PlatformIO in it), then the make step that serves it."""
     ide = Ide(tmp_path_factory.mktemp("ide") / "core")
-    subprocess.run([sys.executable, "-m", "venv", str(ide.core / "penv")], check=True)
-    subprocess.run([str(ide.bin / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    f"platformio=={CORE_VERSION}"], check=True, capture_output=True)
+    helpers.bare_penv(ide.core, CORE_VERSION)
     make = subprocess.run(["make", "--no-print-directory", "tool-scons"], cwd=ROOT, env=ide.environ(),
                           capture_output=True, text=True, check=False)
     assert make.returncode == 0, make.stdout + make.stderr

@@ -114,7 +114,8 @@ def make_core_dir(core: Path) -> Path:
     PlatformIO keeps ONE link per platform name (avr-debian.pio-link) in its core folder, so
     project copies sharing the user's core folder would build with whichever copy linked first,
     and leave the user's link pointing into a temporary folder. A private core per copy avoids
-    both.
+    both. Nothing else is copied: a fresh core folder is what PlatformIO starts from (its
+    appstate.json, which remembers the last Core version that ran, is its own).
     """
     scons = real_core_dir() / "packages" / "tool-scons"
     if not (scons / "package.json").is_file():
@@ -123,10 +124,16 @@ def make_core_dir(core: Path) -> Path:
     link = core / "packages" / "tool-scons"
     if not link.exists():
         link.symlink_to(scons)
-    appstate = real_core_dir() / "appstate.json"
-    if appstate.is_file() and not (core / "appstate.json").exists():
-        shutil.copy2(appstate, core / "appstate.json")  # no upgrade check on a fresh core
     return core
+
+
+def bare_penv(core: Path, version: str) -> Path:
+    """VS Code's kind of PlatformIO: `<core>/penv`, a venv holding only PlatformIO Core `version`
+    (as the extension's installer makes it); returns its bin folder."""
+    subprocess.run([sys.executable, "-m", "venv", str(core / "penv")], check=True)
+    subprocess.run([str(core / "penv" / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    f"platformio=={version}"], check=True, capture_output=True)
+    return core / "penv" / "bin"
 
 
 def core_dir_for(project: Path) -> Path:
