@@ -18,8 +18,7 @@ from typing import TypeVar
 
 from generator.errors import FirmwareError
 from generator.paths import SIM_BINARY
-
-BUILD_HINT = "build it with `make -C sim` (needs simavr, libsimavr-dev and libelf-dev)"
+from generator.sim.binary import BUILD_HINT
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
+from generator.sim.binary import build_simulator
 from generator.sim.board import PinEvent, SimBoard
 
 
@@ -45,8 +46,10 @@ def terminal_foreground() -> Iterator[None]:
 
 def simulate(definitions: Path, board_id: str, elf: Path, baud: int,
              say: Callable[[str], None] = lambda text: print(text, flush=True)) -> None:
-    """Run `elf` in real time, print its serial port and its pin changes, stop on Ctrl-C."""
+    """Build the simulated board if needed, run `elf` on it in real time, print its serial port
+    and its pin changes, stop on Ctrl-C."""
     board = board_facts(board_id, definitions)
+    build_simulator(say)
     simulation = board.simulated()
     pins = {port: number for number, port in enumerate(simulation.ports)}
     try:  # a Ctrl-C at any moment, even while a line is printed, is the normal way to stop
