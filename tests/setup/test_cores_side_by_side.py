@@ -6,7 +6,8 @@ The machine of a VS Code user: the extension's Core (a bare penv with PlatformIO
 PlatformIO 6.2.0: before its own core folder, that Core took 6.1.18 for an upgrade to run
 ("Please wait while upgrading PlatformIO...", a registry download, `HTTPClientError` a minute
 later). Now `make build`, `make lint`, pytest's own `pio` runs and `pio test`, and the IDE's Core
-in between, all pass with no upgrade, no "Obsolete PIO Core" and no registry wait. Everything
+in between, all pass with no upgrade, no "Obsolete PIO Core" and no registry wait (behind a dead
+proxy, any web request would fail at once). Everything
 runs under a private HOME, so the machine's own ~/.platformio is never touched.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ IDE_CORE = "6.1.18"
 CLONE_PARTS = ("Makefile", "requirements.txt", "pyproject.toml", "README.md", "LICENSE", "ruff.toml", "pytest.ini",
                "test", "tests", "bench", "docs")
 pytestmark = pytest.mark.slow
+DEAD_PROXY = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 NEVER = ("Please wait while upgrading", "Obsolete PIO Core", "HTTPClientError", "Failed to check for PlatformIO")
 
 
@@ -46,9 +48,11 @@ class Machine:
         return {**env, "HOME": str(self.home), "PATH": f"{self.ide_core / 'penv' / 'bin'}:{env['PATH']}",
                 "PLATFORMIO_NO_ANSI": "true"}
 
-    def run(self, *command: str, timeout: float = 600) -> str:
-        """Run in the clone; it must succeed and show none of NEVER. Returns its output."""
-        proc = subprocess.run(command, cwd=self.clone, env=self.environ(), stdout=subprocess.PIPE,
+    def run(self, *command: str, offline: bool = True, timeout: float = 600) -> str:
+        """Run in the clone; it must succeed and show none of NEVER. Returns its output. Offline
+        (all but the first make, whose pip needs PyPI), any web request fails at once."""
+        env = {**self.environ(), **(DEAD_PROXY if offline else {})}
+        proc = subprocess.run(command, cwd=self.clone, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
         assert proc.returncode == 0, f"{' '.join(command)} failed:\n{proc.stdout[-4000:]}"
         for text in NEVER:
@@ -69,7 +73,7 @@ def machine(tmp_path_factory: pytest.TempPathFactory) -> Machine:
 
 
 def test_make_build_then_both_cores_in_turn(machine: Machine) -> None:
-    out = machine.run("make", "build")
+    out = machine.run("make", "build", offline=False)
     assert "[SUCCESS]" in out
     own = machine.clone / ".venv" / "platformio-core"
     assert f"tool-scons 4.41101.0 (SCons 4.11.1) for PlatformIO 6.2.0: installed in {own / 'packages'}" in out
