@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import FirmwareError
+from generator.files import write_if_changed
 from generator.paths import user_cache
 
 LAUNCHER = '''"""tool-scons launcher written by `python -m generator tool-scons`."""
@@ -190,7 +192,31 @@ def serve_all(extra: Iterable[str] = ()) -> list[Core]:
         print("tool-scons: no PlatformIO Core found (looked at this Python, the IDE's penv and PATH)")
     for core in cores:
         serve(core)
+    repair_last_version(cores)
     return cores
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def repair_last_version(cores: list[Core]) -> None:
+    """Undo what a shared core folder left behind: where a newer Core found here last ran in
+    another Core's folder (before it had its own), that Core would warn "Obsolete PIO Core" on
+    every command. Its `last_version` is set back to its own version; nothing else changes."""
+    for core in cores:
+        state_path = core.core_dir / "appstate.json"
+        try:
+            state = json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            continue
+        last = str(state.get("last_version", ""))
+        newer_elsewhere = any(other.version == last and other.core_dir != core.core_dir for other in cores)
+        if newer_elsewhere and _version(last) > _version(core.version):
+            state["last_version"] = core.version
+            write_if_changed(state_path, json.dumps(state))
+            print(f"{state_path}: PlatformIO {last} ran there last, before it had a core folder of its own; "
+                  f"set back to {core.version}, the Core that lives there (no more 'Obsolete PIO Core')")
 
 
 def serve_this_python() -> Core | None:

@@ -47,3 +47,18 @@ def test_the_venvs_own_core_folder_unless_the_caller_chose_one(tmp_path: Path) -
     chosen = run_pth({"PATH": "/usr/bin", "PLATFORMIO_CORE_DIR": str(tmp_path)})
     assert chosen["PLATFORMIO_CORE_DIR"] == str(tmp_path)
     assert toolscons.user_environ(chosen)["PLATFORMIO_CORE_DIR"] == str(tmp_path)
+
+
+def test_an_ide_core_that_a_newer_one_ran_over_stops_warning(tmp_path: Path) -> None:
+    """~/.platformio from before .venv had its own folder says 6.2.0 ran last: set back to the IDE's
+    6.1.18, other state kept; a version no Core found here has is left alone."""
+    ide_dir, own_dir = tmp_path / "ide", tmp_path / "own"
+    ide_dir.mkdir()
+    (ide_dir / "appstate.json").write_text(json.dumps({"last_version": "6.2.0", "last_check": {"a": 1}}))
+    ide = toolscons.Core(Path("python"), "6.1.18", "~4.40801.0", ide_dir)
+    own = toolscons.Core(Path("python"), "6.2.0", "~4.41101.0", own_dir)
+    toolscons.repair_last_version([own, ide])
+    assert json.loads((ide_dir / "appstate.json").read_text()) == {"last_version": "6.1.18", "last_check": {"a": 1}}
+    (ide_dir / "appstate.json").write_text(json.dumps({"last_version": "6.3.0"}))
+    toolscons.repair_last_version([own, ide])
+    assert json.loads((ide_dir / "appstate.json").read_text()) == {"last_version": "6.3.0"}
