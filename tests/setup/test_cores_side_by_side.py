@@ -27,7 +27,6 @@ IDE_CORE = "6.1.18"
 CLONE_PARTS = ("Makefile", "requirements.txt", "pyproject.toml", "README.md", "LICENSE", "ruff.toml", "pytest.ini",
                "test", "tests", "bench", "docs")
 pytestmark = pytest.mark.slow
-DEAD_PROXY = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 NEVER = ("Please wait while upgrading", "Obsolete PIO Core", "HTTPClientError", "Failed to check for PlatformIO")
 
 
@@ -51,7 +50,7 @@ class Machine:
     def run(self, *command: str, offline: bool = True, timeout: float = 600) -> str:
         """Run in the clone; it must succeed and show none of NEVER. Returns its output. Offline
         (all but the first make, whose pip needs PyPI), any web request fails at once."""
-        env = {**self.environ(), **(DEAD_PROXY if offline else {})}
+        env = {**self.environ(), **(helpers.DEAD_PROXY if offline else {})}
         proc = subprocess.run(command, cwd=self.clone, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
         assert proc.returncode == 0, f"{' '.join(command)} failed:\n{proc.stdout[-4000:]}"

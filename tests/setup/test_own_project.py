@@ -25,8 +25,6 @@ IDE_CORE = "6.1.18"
 CLONE_PARTS = ("pyproject.toml", "README.md", "LICENSE", "generator", "definitions", "templates", "extra_scripts",
                "sim", "platforms")
 PLACEHOLDER = "/path/to/this/clone"
-DEAD_PROXY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-              "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
 
 
 def section(title: str) -> str:
@@ -72,7 +70,7 @@ def test_own_project_from_the_readme_alone(tmp_path: Path) -> None:
         assert run.returncode == 0, f"{line}\n{run.stdout[-3000:]}"
     assert f"for PlatformIO {IDE_CORE}: installed in {home / '.platformio' / 'packages' / 'tool-scons'}" in run.stdout
 
-    offline = {**env, **DEAD_PROXY}
+    offline = {**env, **helpers.DEAD_PROXY}
     built = subprocess.run(["bash", "-c", build], cwd=project, env=offline, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
     assert built.returncode == 0, built.stdout[-3000:]

@@ -33,6 +33,8 @@ INFO_PREFIX = b',"board":"'  # INFO's fields, printed after its reply's "cmd"
 # The real cores (../shared/cores/README.md) beside the checkout (CI has them); FIRMWARE_SHARED_CORES
 # names another place (a git worktree's checkout is one folder deeper).
 SHARED_CORES = Path(os.environ.get("FIRMWARE_SHARED_CORES", ROOT.parent / "shared" / "cores"))
+# An environment where any web request (PlatformIO's registry...) fails at once instead of waiting.
+DEAD_PROXY = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 
 
 # ---- project copies ------------------------------------------------------------------------
