@@ -19,11 +19,11 @@ REGISTRY_HINT := { echo "make: if the error above is a bare 'HTTPClientError:', 
 .PHONY: build test lint deps apt tool-scons sim bench clean flash
 
 build: deps sim
-	$(PIO) run || $(REGISTRY_HINT)
+	@echo "$(PIO) run"; $(PIO) run || $(REGISTRY_HINT)
 
 test: deps sim lint
 	$(PY) -m pytest
-	$(PIO) test -e uno || $(REGISTRY_HINT)
+	@echo "$(PIO) test -e uno"; $(PIO) test -e uno || $(REGISTRY_HINT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -80,15 +80,9 @@ def test_own_project_from_the_readme_alone(tmp_path: Path) -> None:
     sim = subprocess.Popen(["bash", "-c", f"exec {simulate}"], cwd=project, env=offline, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        output = []
-        assert sim.stdout is not None
-        for line in sim.stdout:
-            output.append(line)
-            if line.startswith("serial: "):
-                break
-        assert output and output[-1].startswith("serial: "), "".join(output)[-3000:]
-        assert f"Building the simulated board {home / '.cache' / 'firmware-generator' / 'sim'}" in "".join(output)
-        with BoardClient(output[-1].split()[1], 115200) as board:
+        port = helpers.printed_serial_port(sim, within=600)
+        assert list((home / ".cache" / "firmware-generator" / "sim").rglob("avr_board")), "built in the user cache"
+        with BoardClient(port, 115200) as board:
             board.wait_ready()
             assert board.request("UPTIME")["ms"] >= 0
             assert "uptime" in board.info().capabilities
