@@ -10,14 +10,20 @@ STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
                 simavr libsimavr-dev libelf-dev avrdude tmux gcc-riscv64-unknown-elf
 
+# How long apt waits for a dpkg or apt lock another program holds (apt-get update's lists lock
+# ignores DPkg::Lock::Timeout, so that one is retried every 10 s).
+APT_LOCK_WAIT := 600
+# Said when a `pio` command fails: PlatformIO reports a registry it cannot reach as a bare `HTTPClientError:`.
+REGISTRY_HINT := { echo "make: if the error above is a bare 'HTTPClientError:', PlatformIO tried to download from its registry, which this machine may not reach: run 'make tool-scons' (each Core's tool-scons) and keep the env on 'platform = symlink://platforms/avr-debian' (README: Which env builds where)" >&2; exit 1; }
+
 .PHONY: build test lint deps apt tool-scons sim bench clean flash
 
 build: deps sim
-	$(PIO) run
+	@echo "$(PIO) run"; $(PIO) run || $(REGISTRY_HINT)
 
 test: deps sim lint
 	$(PY) -m pytest
-	$(PIO) test -e uno
+	@echo "$(PIO) test -e uno"; $(PIO) test -e uno || $(REGISTRY_HINT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -35,20 +41,28 @@ apt:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
-	  echo "apt: installing$$missing"; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	  echo "apt: installing$$missing (if another program holds the dpkg lock, such as unattended-upgrades on a fresh machine, apt waits for it up to $(APT_LOCK_WAIT) s)"; \
+	  waited=0; until out=$$($$sudo apt-get update -qq 2>&1); do \
+	    echo "$$out" | grep -q "Could not get lock" && [ $$waited -lt $(APT_LOCK_WAIT) ] || { echo "$$out" >&2; exit 1; }; \
+	    echo "apt: waiting for another program's apt lock ($$(echo "$$out" | grep -o 'held by process.*' | head -1)); $$waited s of $(APT_LOCK_WAIT)"; \
+	    sleep 10; waited=$$((waited + 10)); \
+	  done; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT) install -y -qq $$missing; \
 	else echo "apt: all packages present"; fi
 
 # The virtual environment with PlatformIO, SCons and the generator's dependencies, pinned.
 $(STAMP): requirements.txt requirements-generator.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@echo "pip: installing requirements.txt into $(VENV) (PlatformIO, SCons, pytest...: a minute or two the first time)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# PlatformIO's core package tool-scons for every PlatformIO Core found (this .venv, VS Code's
-# penv, PATH), each from the SCons release it pins, from PyPI (no registry needed).
+# .venv's PlatformIO gets a core folder of its own (.venv/platformio-core: another Core, such as
+# VS Code's in ~/.platformio, never makes it upgrade or wait for the registry); then PlatformIO's
+# core package tool-scons for every PlatformIO Core found (this .venv, VS Code's penv, PATH), each
+# from the SCons release it pins, from PyPI (no registry needed).
 tool-scons: $(STAMP)
-	@$(PY) scripts/install_tool_scons.py
+	@$(PY) -m generator tool-scons --all --own-core-dir
 
 # The simulated board (simavr).
 sim: apt

@@ -11,7 +11,6 @@ Import("env")
 
 from generator import glue
 from generator.errors import FirmwareError
-from generator.paths import SIM_BINARY, SIM_DIR
 from generator.pioenv.options import EnvOptions
 
 
@@ -51,13 +50,10 @@ def menuconfig(source, target, env) -> int:
     return env.Execute(glue.menuconfig_command(env.subst("$PIOENV"), Path(env.subst("$PROJECT_DIR"))))
 
 
-# The simulated AVR board is built when missing or older than its source (make -C sim); the
-# CH32V203 simulator (bmcu_c) is Python and needs no build.
-simulator = env.Command(str(SIM_BINARY), [str(SIM_DIR / "avr_board.c"), str(SIM_DIR / "Makefile")],
-                        env.VerboseAction(f'make -C "{SIM_DIR}"', "Building the simulated board $TARGET"))
-needs = [simulator] if glue.needs_simavr(env.get("FIRMWARE_SKETCH")) else []
+# `python -m generator simulate` builds the simulated AVR board itself, for AVR envs only, when it is
+# missing or older than its sources (an ESP8266 env needs no simavr).
 env.AddCustomTarget(
-    name="simulate", dependencies=["$BUILD_DIR/${PROGNAME}.elf", *needs], actions=[simulate],
+    name="simulate", dependencies=["$BUILD_DIR/${PROGNAME}.elf"], actions=[simulate],
     title="Simulate",
     description="Run the firmware on a simulated board (simavr; Unicorn for the BMCU-C; the ESP8266 core's host "
                 "emulation for the D1 mini); Ctrl-C stops")

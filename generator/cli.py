@@ -1,4 +1,5 @@
-"""Command line: python -m generator [--verbose] {generate,list,check,simulate,flash,install-scripts,menuconfig}.
+"""Command line: python -m generator [--verbose]
+{generate,list,check,simulate,flash,install-scripts,tool-scons,menuconfig}.
 
 Each concern mounts its own subcommands; errors of all of them are printed here, by
 `errors.report`.
@@ -6,6 +7,9 @@ Each concern mounts its own subcommands; errors of all of them are printed here,
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 
 from generator.codegen import cli as codegen_cli
 from generator.errors import report
@@ -30,5 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        return reader_left()
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one place errors are printed
         return report(exc, args.verbose)
+
+
+def reader_left() -> int:
+    """The reader of our output stopped early (`... | head`): end quietly with the status a
+    program killed by SIGPIPE has, as `cat` does; stdout goes to /dev/null so that Python's final
+    flush cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE

@@ -113,12 +113,6 @@ def probe(result: GeneratedEnv, options: EnvOptions, upload_port: str) -> int:
     return 0
 
 
-def needs_simavr(result: GeneratedEnv | None) -> bool:
-    """Whether `-t simulate` runs on the simulated AVR board (which the target then builds); an
-    env without a generated sketch keeps the default."""
-    return result is None or board_facts(result.identity.board).architecture == "avr"
-
-
 def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = None, project_dir: str = ".",
                      serial_port: str = "") -> str:
     """`-t simulate`'s shell command: the simulator as a child that Ctrl-C reaches (SCons runs

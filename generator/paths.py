@@ -7,6 +7,8 @@ project holds the generated sketches (`src/<env>/`), its build folders (`.pio/`)
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -23,9 +25,26 @@ DEFINITIONS = _data("definitions", "definitions")
 TEMPLATES = _data("templates", "templates")
 EXTRA_SCRIPTS = _data("extra_scripts", "extra_scripts")
 SIM_DIR = _data("board_sim", "sim")
-SIM_BINARY = SIM_DIR / "build" / "avr_board"
 REQUIREMENTS = ROOT / "requirements-generator.txt"  # a checkout's; installed, pip brought them
 CODEGEN = PACKAGE / "codegen"
+
+
+def user_cache() -> Path:
+    """The generator's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache): downloads and
+    builds shared by every project and Python of this user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "firmware-generator"
+
+
+def _simulator(sim_dir: Path) -> Path:
+    """Where the simulated board's program is built: `sim/build/` in a checkout; installed, the
+    user cache under a key of its sources' content (site-packages is never written)."""
+    if not sim_dir.is_relative_to(PACKAGE):
+        return sim_dir / "build" / "avr_board"
+    sources = b"".join((sim_dir / name).read_bytes() for name in ("avr_board.c", "Makefile"))
+    return user_cache() / "sim" / hashlib.sha256(sources).hexdigest()[:12] / "avr_board"
+
+
+SIM_BINARY = _simulator(SIM_DIR)
 
 
 def default_project_dir() -> Path:

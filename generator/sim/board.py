@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 from generator.boards import BoardFacts
 from generator.errors import FirmwareError
 from generator.paths import PACKAGE, SIM_BINARY
-
-BUILD_HINT = "build it with `make -C sim` (needs simavr, libsimavr-dev and libelf-dev)"
+from generator.sim.binary import BUILD_HINT
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator.boards import BoardFacts, board_facts
 from generator.errors import FirmwareError
+from generator.sim.binary import build_simulator
 from generator.sim.board import PinEvent, board_simulator
 
 
@@ -57,9 +58,12 @@ def serial_uart(board: BoardFacts, serial_port: str) -> str:
 
 def simulate(definitions: Path, board_id: str, elf: Path, baud: int, serial_port: str = "",
              say: Callable[[str], None] = lambda text: print(text, flush=True)) -> None:
-    """Run `elf` in real time, print its serial port and its pin changes, stop on Ctrl-C."""
+    """Build the simulated board if needed, run `elf` on it in real time, print its serial port
+    and its pin changes, stop on Ctrl-C."""
     board = board_facts(board_id, definitions)
     simulation = board.simulated()
+    if simulation.engine == "simavr":
+        build_simulator(say)
     uart = serial_uart(board, serial_port) if simulation.engine == "ch32v" else ""
     pins = {port: number for number, port in enumerate(simulation.ports)}
     try:  # a Ctrl-C at any moment, even while a line is printed, is the normal way to stop

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import FirmwareError
-from generator.glue import needs_simavr, simulate_command
+from generator.glue import simulate_command
 from generator.host.client import BoardClient
 from generator.identity import FirmwareIdentity
 from generator.pioenv.envsketch import GeneratedEnv
@@ -54,8 +54,3 @@ def test_the_target_says_why_not_when_the_installed_core_has_no_emulation(tmp_pa
     with pytest.raises(FirmwareError, match="has none") as error:
         simulate_command(generated("wemos_d1_mini", tmp_path / "d1_mini.ino"), "firmware.elf", str(tmp_path), ".")
     assert "python -m generator simulate --board wemos_d1_mini --sketch" in str(error.value)
-
-
-def test_only_avr_envs_build_the_simulated_avr_board(tmp_path: Path) -> None:
-    assert not needs_simavr(generated("wemos_d1_mini", tmp_path / "d1_mini.ino"))
-    assert needs_simavr(generated("arduino_uno", tmp_path / "uno.ino")) and needs_simavr(None)

@@ -15,7 +15,7 @@ import serial
 
 from generator.boards import BoardFacts, board_facts
 from generator.errors import FirmwareError
-from generator.paths import ROOT, SIM_BINARY
+from generator.paths import ROOT, SIM_BINARY, SIM_DIR
 from generator.sim.board import (
     HaltEvent,
     LatencyEvent,
@@ -400,7 +400,7 @@ def test_missing_board_binary_says_how_to_build_it(
 ) -> None:
     with pytest.raises(FirmwareError) as error:
         SimBoard(firmware["io", UNO], UNO.mcu, FREQ, binary=tmp_path / "avr_board").start()
-    assert "make -C sim" in str(error.value)
+    assert f"make -C {SIM_DIR}" in str(error.value)
 
 
 def test_file_that_is_not_firmware_is_refused(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ INFO_PREFIX = b',"board":"'  # INFO's fields, printed after its reply's "cmd"
 # The real cores (../shared/cores/README.md) beside the checkout (CI has them); FIRMWARE_SHARED_CORES
 # names another place (a git worktree's checkout is one folder deeper).
 SHARED_CORES = Path(os.environ.get("FIRMWARE_SHARED_CORES", ROOT.parent / "shared" / "cores"))
+# An environment where any web request (PlatformIO's registry...) fails at once instead of waiting.
+DEAD_PROXY = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 
 
 # ---- project copies ------------------------------------------------------------------------
@@ -114,7 +116,8 @@ def make_core_dir(core: Path) -> Path:
     PlatformIO keeps ONE link per platform name (avr-debian.pio-link) in its core folder, so
     project copies sharing the user's core folder would build with whichever copy linked first,
     and leave the user's link pointing into a temporary folder. A private core per copy avoids
-    both.
+    both. Nothing else is copied: a fresh core folder is what PlatformIO starts from (its
+    appstate.json, which remembers the last Core version that ran, is its own).
     """
     scons = real_core_dir() / "packages" / "tool-scons"
     if not (scons / "package.json").is_file():
@@ -123,10 +126,16 @@ def make_core_dir(core: Path) -> Path:
     link = core / "packages" / "tool-scons"
     if not link.exists():
         link.symlink_to(scons)
-    appstate = real_core_dir() / "appstate.json"
-    if appstate.is_file() and not (core / "appstate.json").exists():
-        shutil.copy2(appstate, core / "appstate.json")  # no upgrade check on a fresh core
     return core
+
+
+def bare_penv(core: Path, version: str) -> Path:
+    """VS Code's kind of PlatformIO: `<core>/penv`, a venv holding only PlatformIO Core `version`
+    (as the extension's installer makes it); returns its bin folder."""
+    subprocess.run([sys.executable, "-m", "venv", str(core / "penv")], check=True)
+    subprocess.run([str(core / "penv" / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    f"platformio=={version}"], check=True, capture_output=True)
+    return core / "penv" / "bin"
 
 
 def core_dir_for(project: Path) -> Path:
