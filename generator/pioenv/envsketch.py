@@ -18,7 +18,7 @@ from pathlib import Path
 
 from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
-from generator.files import write_if_changed
+from generator.files import read_bounded, write_if_changed
 from generator.identity import FirmwareIdentity
 from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, stamp_path
 from generator.pioenv.options import EnvOptions, Hardware
@@ -101,11 +101,8 @@ def inputs_key(options: EnvOptions, hardware: Hardware, definitions: Sequence[Pa
     digest.update(json.dumps([options.name, astuple(hardware), options.firmware(), options.inherited()],
                              sort_keys=True).encode())
     for path in input_files(definitions):
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise FirmwareError(f"{path}: cannot read: {exc.strerror}") from exc
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        content = read_bounded(path, str(shown))
         digest.update(f"{shown}:{len(content)}\n".encode())
         digest.update(content)
     return digest.hexdigest()

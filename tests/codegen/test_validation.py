@@ -21,12 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator import files
 from generator.codegen.catalog import problems
 from generator.codegen.selection import Selection
 from generator.codegen.settings import c_string, coerce
 from generator.codegen.sketch import generate
 from generator.errors import FirmwareError
-from generator.paths import TEMPLATES
+from generator.paths import DEFINITIONS, TEMPLATES
 from generator.pioenv.options import EnvOptions
 from testsupport import helpers
 
@@ -401,3 +402,40 @@ def test_check_agrees_on_a_command_it_accepts(prop_defs: Path) -> None:
     _write_command(prop_defs, [{"name": "n", "type": "integer", "minimum": -5, "maximum": 5,
                                 "description": "d", "default": 0}])
     assert problems(prop_defs, TEMPLATES) == []
+
+
+# ---- issue 18 case 6: a definition file too deep or too large, even one not selected -------------
+
+OVERSIZED: dict[str, tuple[str, str]] = {
+    # name: (content of definitions/commands/relay_set.json, which the selection leaves out; message)
+    "nested_past_the_parser": ('{"id": "relay_set", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                               "objects and arrays nested more than 32 levels deep"),
+    "nested_past_the_bound": ('{"id": "relay_set", "x": ' + "[" * 40 + "]" * 40 + "}",
+                              "objects and arrays nested more than 32 levels deep"),
+    "larger_than_a_mebibyte": ('{"id": "relay_set", "description": "' + "x" * (1 << 20) + '"}',
+                               "larger than 1048576 bytes (rule: a definition file is at most 1 MiB)"),
+}
+
+
+@pytest.mark.parametrize("case", OVERSIZED)
+def test_an_oversized_definition_is_refused_by_name(definitions_copy: Path, tmp_path: Path, case: str) -> None:
+    """`check` and a generation that does not select the file both name it and the rule (they ended
+    in "internal error: RecursionError ... a bug", naming no file)."""
+    content, rule = OVERSIZED[case]
+    (definitions_copy / "commands" / "relay_set.json").write_text(content, encoding="utf-8")
+    checked = helpers.run_generator("check", "--definitions", str(definitions_copy))
+    generated = helpers.run_generator("generate", "--board", "uno", "--transport", "serial_standard",
+                                      "--commands", "gpio_write", "--definitions", str(definitions_copy),
+                                      "-o", str(tmp_path / "out"))
+    for result, said in ((checked, checked.stdout), (generated, generated.stderr)):
+        assert result.returncode == 1
+        assert f"definitions/commands/relay_set.json: {rule}" in said, said
+        assert "internal error" not in result.stdout + result.stderr
+    assert helpers.files_under(tmp_path / "out") == []
+
+
+def test_the_bounds_leave_room_above_every_shipped_definition() -> None:
+    """The shipped files sit far inside the bounds, so the bounds refuse only the pathological."""
+    for path in DEFINITIONS.rglob("*.json"):
+        assert files.json_depth(json.loads(path.read_text(encoding="utf-8"))) <= files.MAX_JSON_DEPTH // 2, path
+        assert path.stat().st_size <= files.MAX_FILE_BYTES // 64, path

@@ -222,6 +222,10 @@ ERRORS = {
         {"devices": "dht11_sensor"},
         ("error: ", "definitions/devices/dht11_sensor.json:3:15: invalid JSON"),
         ("definitions/devices/dht11_sensor.json", BROKEN_JSON)),
+    "deep_json_not_selected": ErrorCase(   # issue 18 case 6: was "internal error: RecursionError"
+        {"commands": "gpio_write"},
+        ("error: definitions/commands/relay_set.json: objects and arrays nested more than 32 levels deep",),
+        ("definitions/commands/relay_set.json", '{"id": "relay_set", "x": ' + "[" * 10_000 + "]" * 10_000 + "}")),
     "board_of_other_hardware": ErrorCase(   # was "missing_setting": a D1 mini's sketch on an Uno (issue 12)
         {"board": "wemos_d1_mini", "transport": "wifi_tcp", "wifi_password": "pw"},
         ("error: custom_firmware_board in [env:bad] selects 'wemos_d1_mini' (esp8266, architecture esp8266), "
