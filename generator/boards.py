@@ -81,10 +81,9 @@ class BoardFacts:
         return self.simulation
 
 
-def board_facts(board: str, definitions: Path = DEFINITIONS) -> BoardFacts:
-    """The facts of a board named by its definition id or a PlatformIO board id it covers."""
+def board_facts(board: str, definitions: Path = DEFINITIONS, where: str = "--board") -> BoardFacts:
+    """The facts of a board named by its definition id or a PlatformIO board id it covers;
+    `where` names the option that gave it, for the error listing the valid names."""
     from generator.codegen.definitions import Definitions  # noqa: PLC0415 - jsonschema on use only
-    from generator.codegen.resolve import find_board  # noqa: PLC0415 - loaded only when this runs
-    from generator.codegen.selection import Selection  # noqa: PLC0415 - loaded only when this runs
 
-    return BoardFacts.from_definition(find_board(Definitions(definitions), Selection(transport="", board=board)))
+    return BoardFacts.from_definition(Definitions(definitions).board(board, where))

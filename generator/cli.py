@@ -15,6 +15,7 @@ from generator.codegen import cli as codegen_cli
 from generator.errors import report
 from generator.flash import cli as flash_cli
 from generator.menu import cli as menu_cli
+from generator.pioenv import cli as pioenv_cli
 from generator.pioenv import install as install_cli
 from generator.sim import cli as sim_cli
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show the traceback of an unexpected error (also: FIRMWARE_VERBOSE=1)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for concern in (codegen_cli, sim_cli, flash_cli, install_cli, menu_cli):
+    for concern in (pioenv_cli, codegen_cli, sim_cli, flash_cli, install_cli, menu_cli):
         concern.register(sub)
     return parser
 

@@ -1,76 +1,11 @@
-"""`python -m generator generate|list|check`: code generation from the command line."""
+"""`python -m generator list|check`: the definitions from the command line."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from generator.codegen.selection import Selection
-from generator.errors import FirmwareError, warn
-from generator.files import write_if_changed
 from generator.paths import DEFINITIONS, TEMPLATES
-from generator.values import split_ids
-
-
-def parse_settings(pairs: list[str]) -> dict[str, str]:
-    """['BAUD_RATE=9600'] -> {'BAUD_RATE': '9600'}."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise FirmwareError(f"--set {pair}: expected KEY=VALUE", "e.g. --set BAUD_RATE=9600")
-        out[key.strip().upper()] = value
-    return out
-
-
-def _selection(args: argparse.Namespace) -> tuple[Selection, str, Path]:
-    """The selection, sketch name and default folder: from --env's platformio.ini section (as
-    the pre: script reads it) or from --board/--transport/..."""
-    if args.env:
-        from generator.paths import sketch_path  # noqa: PLC0415 - only for --env
-        from generator.pioenv.inifile import ProjectIni  # noqa: PLC0415 - only for --env
-
-        given = [f"--{k}" for k in ("board", "transport", "commands", "devices") if getattr(args, k)]
-        if given or args.set or args.name:
-            raise FirmwareError(f"--env {args.env} takes the whole selection from platformio.ini",
-                                f"drop {', '.join(given + ['--set'] * bool(args.set) + ['--name'] * bool(args.name))}")
-        options = ProjectIni(args.project_dir / "platformio.ini").env(args.env)
-        selection = Selection.from_platformio(args.env, options.text("board"), options.firmware())
-        return selection, args.env, sketch_path(args.project_dir / "src", args.env).parent
-    missing = [f"--{k}" for k in ("board", "transport") if not getattr(args, k)]
-    if missing:
-        raise FirmwareError(f"generate needs {' and '.join(missing)}", "or --env NAME of platformio.ini")
-    selection = Selection(board=args.board, transport=args.transport, commands=tuple(split_ids(args.commands)),
-                          devices=tuple(split_ids(args.devices)), settings=parse_settings(args.set))
-    name = args.name or "firmware"
-    return selection, name, Path(name)
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Write <out>/<name>.ino; with --json, print the seed's {success, data|error} shape."""
-    from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 only when generating
-
-    try:
-        selection, name, default_out = _selection(args)
-        sketch = generate(selection, name, args.definitions, TEMPLATES)
-        path = None
-        if args.out or not args.json:
-            path = Path(args.out or default_out) / sketch.filename
-            write_if_changed(path, sketch.content)
-    except FirmwareError as exc:
-        if args.json:
-            print(json.dumps({"success": False, "error": str(exc)}))
-            return 1
-        raise
-    for warning in sketch.warnings:
-        warn(warning)
-    if args.json:
-        print(json.dumps({"success": True, "data": {
-            "filename": sketch.filename, "content": sketch.content, "hash": sketch.hash,
-            "capabilities": sketch.capabilities}}))
-    else:
-        print(f"{path}: hash {sketch.hash}, capabilities: {', '.join(sketch.capabilities) or 'none'}")
-    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -100,21 +35,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Mount generate, list and check on the main command line."""
-    gen = sub.add_parser("generate", help="write a sketch for a selection")
-    gen.add_argument("--env", help="an env of platformio.ini: write exactly the sketch its pre: script "
-                     "writes (default folder: src/ENV/)")
-    gen.add_argument("--project-dir", type=Path, default=Path(), help="folder of platformio.ini (with --env)")
-    gen.add_argument("--board", help="board definition id or PlatformIO board id")
-    gen.add_argument("--transport", help="transport id, e.g. serial_standard")
-    gen.add_argument("--commands", default="", help="comma-separated command ids, any case")
-    gen.add_argument("--devices", default="", help="comma-separated device template ids")
-    gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting")
-    gen.add_argument("--name", help="sketch name (default: firmware)")
-    gen.add_argument("-o", "--out", help="folder to write <name>.ino into (default: ./<name>/)")
-    gen.add_argument("--json", action="store_true", help="print {success, data|error} as JSON")
-    gen.set_defaults(func=cmd_generate)
-
+    """Mount list and check on the main command line (generate, which also reads platformio.ini,
+    is pioenv's)."""
     lst = sub.add_parser("list", help="show boards, transports, commands and devices")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_list)
@@ -122,5 +44,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     chk = sub.add_parser("check", help="validate every definition and device template")
     chk.set_defaults(func=cmd_check)
 
-    for parser in (gen, lst, chk):
+    for parser in (lst, chk):
         parser.add_argument("--definitions", type=Path, default=DEFINITIONS, help="definitions folder")

@@ -12,6 +12,9 @@ from generator.files import load_json, read_text
 
 FOLDERS = {"board": "boards", "transport": "transports", "command": "commands", "device": "devices"}
 FILE_PREFIX = "@file:"
+ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
+             "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
+             "platforms/avr-debian/boards/<board>.json)")
 
 
 class Definitions:
@@ -66,6 +69,24 @@ class Definitions:
                 raise unknown_id(kind, def_id, valid, where or f"definitions/{FOLDERS[kind]}")
             self._cache[(kind, key)] = self._validated(kind, key)
         return self._cache[(kind, key)]
+
+    def board(self, name: str, where: str) -> dict[str, Any]:
+        """The validated board definition named by its id or by a PlatformIO board id it covers
+        (any case); `where` names the option, for the error listing the valid names."""
+        key = name.strip().lower()
+        covering = self.covering(key)
+        if key not in self.ids("board") and covering is None:
+            raise unknown_id("board", name, sorted({*self.ids("board"), *self.covered_ids()}), where, ADD_BOARD)
+        return self.get("board", key if key in self.ids("board") else str(covering))
+
+    def covered_ids(self) -> list[str]:
+        """Every PlatformIO board id some board definition covers (its platformio_boards)."""
+        return [p for b in self.ids("board") for p in self.get("board", b)["platformio_boards"]]
+
+    def covering(self, pio_board: str) -> str | None:
+        """The id of the board definition whose platformio_boards holds `pio_board` (any case)."""
+        return next((b for b in self.ids("board") for p in self.get("board", b)["platformio_boards"]
+                     if p.lower() == pio_board.strip().lower()), None)
 
     def _validated(self, kind: str, def_id: str) -> dict[str, Any]:
         """Check one definition against its schema; its id must equal its file name."""

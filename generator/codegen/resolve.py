@@ -13,9 +13,6 @@ from generator.codegen.settings import resolve_settings
 from generator.errors import FirmwareError, unknown_id
 
 BLOCKS = ("includes", "globals", "functions", "setup", "loop")
-ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
-             "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
-             "platforms/avr-debian/boards/<board>.json)")
 
 
 @dataclass
@@ -41,25 +38,10 @@ def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:
     wanted = sel.board or sel.platformio_board
     if not wanted:
         raise FirmwareError("no board selected", sel.how_to_set("board"))
-    covered: dict[str, str] = {}
-    for board_id in defs.ids("board"):
-        for pio_id in defs.get("board", board_id)["platformio_boards"]:
-            covered[pio_id.lower()] = board_id
-    if wanted.lower() in defs.ids("board"):
-        board = defs.get("board", wanted)
-    elif wanted.lower() in covered:
-        board = defs.get("board", covered[wanted.lower()])
-    else:
-        where = sel.option("board") if sel.board else f"board in {sel.origin}"
-        raise unknown_id("board", wanted, sorted({*defs.ids("board"), *covered_ids(defs)}), where, ADD_BOARD)
+    board = defs.board(wanted, sel.option("board") if sel.board else f"board in {sel.origin}")
     if sel.board and sel.platformio_board:
-        _check_fits(board, sel, covered.get(sel.platformio_board.lower()))
+        _check_fits(board, sel, defs.covering(sel.platformio_board))
     return board
-
-
-def covered_ids(defs: Definitions) -> list[str]:
-    """Every PlatformIO board id some board definition covers."""
-    return [p for b in defs.ids("board") for p in defs.get("board", b)["platformio_boards"]]
 
 
 def _check_fits(board: dict[str, Any], sel: Selection, covering: str | None) -> None:

@@ -21,6 +21,7 @@ from generator.errors import FirmwareError
 from generator.files import read_bounded, write_if_changed
 from generator.identity import FirmwareIdentity
 from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, stamp_path
+from generator.pioenv.inifile import env_vars
 from generator.pioenv.options import EnvOptions, Hardware
 
 PACKAGE = CODEGEN.parent
@@ -139,7 +140,7 @@ def generate_env(src_dir: Path, build_dir: Path, options: EnvOptions, hardware: 
 
     selection = Selection.from_platformio(options.name, hardware.board, options.firmware(), mcu=hardware.mcu,
                                           platform=hardware.platform, inherited=options.inherited(),
-                                          env_vars=options.env_vars())
+                                          env_vars=env_vars(options))
     sketch = generate(selection, options.name, list(definitions))
     written = write_if_changed(path, sketch.content)
     stamp = Stamp(key=key, sketch_sha256=hashlib.sha256(sketch.content.encode()).hexdigest(),

@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+from generator.codegen.selection import PREFIX
 from generator.errors import FirmwareError
 from generator.paths import extra_configs
 from generator.pioenv.options import EnvOptions
@@ -114,3 +115,20 @@ class ProjectIni:
             raise FirmwareError(f"{self.path}: no [env:{name}]", hint)
         section = f"env:{name}"
         return EnvOptions(name, {o: self.get(section, o) for o in self.options(section)})
+
+
+def env_vars(options: EnvOptions) -> dict[str, list[str]]:
+    """The environment variables each custom_firmware_* option of `options` reads (${sysenv.NAME}),
+    from the raw text of its platformio.ini and extra_configs; {} when it cannot be read."""
+    if options.config_path is None:
+        return {}
+    try:
+        ini = ProjectIni(options.config_path)
+    except FirmwareError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for option, section in options.sections.items():
+        names = ini.sysenv_names(section, option) if option.startswith(PREFIX) else []
+        if names:
+            out[option] = names
+    return out

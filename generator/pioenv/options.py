@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.codegen.selection import PREFIX
-from generator.errors import FirmwareError
 from generator.paths import DEFINITIONS
 from generator.values import parse_bool
 
@@ -24,7 +23,7 @@ class EnvOptions:
     name: str
     values: Mapping[str, Any] = field(default_factory=dict)
     sections: Mapping[str, str] = field(default_factory=dict)  # option -> the section that sets it
-    config_path: Path | None = None                              # platformio.ini, read raw for ${sysenv.X}
+    config_path: Path | None = None                              # platformio.ini (inifile.env_vars reads it raw)
 
     @classmethod
     def from_project_config(cls, name: str, config: Any, config_path: str) -> EnvOptions:
@@ -65,24 +64,6 @@ class EnvOptions:
         in this env's own: a default that other envs may use."""
         return sorted(k for k, section in self.sections.items()
                       if k.startswith(PREFIX) and section != f"env:{self.name}")
-
-    def env_vars(self) -> dict[str, list[str]]:
-        """The environment variables each custom_firmware_* option reads (${sysenv.NAME}), from
-        the raw text of platformio.ini and its extra_configs; {} when it cannot be read."""
-        from generator.pioenv.inifile import ProjectIni  # noqa: PLC0415 - inifile builds EnvOptions
-
-        if self.config_path is None:
-            return {}
-        try:
-            ini = ProjectIni(self.config_path)
-        except FirmwareError:
-            return {}
-        out: dict[str, list[str]] = {}
-        for option, section in self.sections.items():
-            names = ini.sysenv_names(section, option) if option.startswith(PREFIX) else []
-            if names:
-                out[option] = names
-        return out
 
 
 def option_sections(walk: Iterable[tuple[str, str]]) -> dict[str, str]:

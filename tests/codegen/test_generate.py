@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from generator.boards import board_facts
 from generator.codegen.definitions import Definitions
 from generator.codegen.render import pin_tables
 from generator.codegen.resolve import resolve
@@ -305,6 +306,17 @@ def test_unknown_platformio_board_names_the_env() -> None:
     assert "unknown board 'diecimila' (board in [env:x])" in message
     assert "uno" in message and "megaatmega2560" in message
     assert "leonardo" in message and "to add a board" in message
+
+
+@pytest.mark.parametrize(("name", "board"), [("nanoatmega328", "arduino_nano"), ("ARDUINO_NANO", "arduino_nano"),
+                                             ("megaADK", "arduino_mega2560"), ("genericch32v203c8t6", "bmcu_c")])
+def test_board_facts_look_a_board_up_as_a_selection_does(name: str, board: str) -> None:
+    """boards.py looks a board up by definition id or PlatformIO id, any case, through the
+    definitions alone (it used to build a dummy Selection for codegen.resolve), with the same error."""
+    assert board_facts(name).id == board
+    with pytest.raises(FirmwareError) as err:
+        board_facts("leonardo", where="--board")
+    assert str(err.value).startswith("unknown board 'leonardo' (--board)\n  hint: valid boards: arduino_mega2560")
 
 
 # ---- errors: broken definitions ------------------------------------------------------------------

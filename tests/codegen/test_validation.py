@@ -28,6 +28,7 @@ from generator.codegen.settings import c_string, coerce
 from generator.codegen.sketch import generate
 from generator.errors import FirmwareError
 from generator.paths import DEFINITIONS, TEMPLATES
+from generator.pioenv.inifile import env_vars
 from generator.pioenv.options import EnvOptions
 from testsupport import helpers
 
@@ -234,14 +235,14 @@ def test_an_explicitly_empty_password_is_an_open_network() -> None:
 
 
 def test_env_vars_and_inherited_options_come_from_platformio_ini(tmp_path: Path) -> None:
-    """EnvOptions reads ${sysenv.X} from the raw file and knows which options are inherited."""
+    """${sysenv.X} is read from the raw file; EnvOptions knows which options are inherited."""
     ini = tmp_path / "platformio.ini"
     ini.write_text("[env]\ncustom_firmware_baud_rate = 115200\n[env:d1]\n"
                    "custom_firmware_wifi_password = ${sysenv.FIRMWARE_WIFI_PASSWORD}  ; keep it out\n",
                    encoding="utf-8")
     options = EnvOptions("d1", {}, {"custom_firmware_wifi_password": "env:d1",
                                     "custom_firmware_baud_rate": "env", "board": "env:d1"}, ini)
-    assert options.env_vars() == {"custom_firmware_wifi_password": ["FIRMWARE_WIFI_PASSWORD"]}
+    assert env_vars(options) == {"custom_firmware_wifi_password": ["FIRMWARE_WIFI_PASSWORD"]}
     assert options.inherited() == ["custom_firmware_baud_rate"]
 
 
