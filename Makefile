@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIO := $(VENV)/bin/pio
 STAMP := $(VENV)/.requirements-installed
 APT_PACKAGES := g++ gcc-avr avr-libc arduino-core-avr arduino-builder arduino-ctags \
-                simavr libsimavr-dev libelf-dev avrdude tmux gcc-riscv64-unknown-elf
+                simavr libsimavr-dev libelf-dev avrdude tmux gcc-riscv64-unknown-elf clang-format
 
 # How long apt waits for a dpkg or apt lock another program holds (apt-get update's lists lock
 # ignores DPkg::Lock::Timeout, so that one is retried every 10 s).

@@ -1,6 +1,7 @@
 """The definitions folder: boards, transports, commands and devices, validated by their schemas."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,9 @@ FILE_PREFIX = "@file:"
 ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
              "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
              "platforms/avr-debian/boards/<board>.json)")
+# Jinja2 syntax: an expression {{ name... }} or a statement {% word ... %}. C++'s nested braces
+# ({{0, 1}, {2, 3}}, {{a, b}}) are not it.
+TEMPLATE_SYNTAX = re.compile(r"\{\{-?\s*[A-Za-z_][\w.\[\]:|()'\" ]*-?\}\}|\{%-?\s*[a-z]+\b.*?%\}")
 
 
 class Definitions:
@@ -107,16 +111,19 @@ class Definitions:
             raise FirmwareError("\n".join(f"{self.display(path)}: {problem}" for problem in found))
         return data
 
-    def read_code(self, code: str | list[str], origin: str) -> str:
-        """Join a code value into text, replacing each '@file:PATH' line by that file's content
-        (which may not hold an '@file:' line of its own: references are one level deep)."""
+    def read_code(self, code: str | list[str], origin: str) -> list[tuple[str, bool]]:
+        """The pieces of a code value, in order: (text, whether it is a Jinja template). Each
+        '@file:PATH' line is that file's content (a .j2 file's as it is, to be rendered; a .cpp's
+        or .h's without trailing newlines); each blank line is an empty piece. An included file
+        may hold no '@file:' line of its own (references are one level deep), and only a .j2
+        file may hold template syntax."""
         lines = code.splitlines() if isinstance(code, str) else code
-        out: list[str] = []
+        out: list[tuple[str, bool]] = []
         for line in lines:
-            if not line.strip().startswith(FILE_PREFIX):
-                out.append(line)
-                continue
             rel = line.strip()[len(FILE_PREFIX):].strip()
+            if not rel:
+                out.append(("", False))
+                continue
             text = self.read_file_ref(rel, origin)
             nested = next((n for n, ref in enumerate(text.splitlines(), 1)
                            if ref.strip().startswith(FILE_PREFIX)), None)
@@ -124,8 +131,14 @@ class Definitions:
                 raise FirmwareError(f"{origin}: @file:{rel} line {nested} is an @file: reference itself "
                                     "(rule: no nested @file:)",
                                     "put the code in the file, or reference both files from the definition")
-            out.append(text.rstrip("\n"))
-        return "\n".join(out)
+            template = rel.endswith(".j2")
+            marker = None if template else TEMPLATE_SYNTAX.search(text)
+            if marker:
+                raise FirmwareError(f"{origin}: @file:{rel} holds template syntax '{marker.group(0)}' "
+                                    "(rule: only a .j2 file is rendered with Jinja2)",
+                                    f"rename it to {rel}.j2, or write the C++ without '{{{{' or '{{%'")
+            out.append((text if template else text.rstrip("\n"), template))
+        return out
 
     def read_file_ref(self, rel: str, origin: str) -> str:
         """Content of an @file: reference, from the first layer that has it; the path must stay

@@ -9,7 +9,8 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.codegen.definitions import Definitions
+from generator.codegen import cscan
+from generator.codegen.definitions import TEMPLATE_SYNTAX, Definitions
 from generator.codegen.framing import FRAME_OPS, echoed_fields
 from generator.codegen.resolve import BLOCKS, Plan
 from generator.codegen.settings import c_string
@@ -20,7 +21,6 @@ ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW
              "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
 OPTIONAL_HELPERS = ("fw_reply_int", "fw_reply_str", "fw_reply_key", "fw_pin_has_pullup", "fw_event", "fw_watch_slot")
-LEFTOVER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
 def _finalize(value: Any) -> Any:
@@ -151,10 +151,31 @@ def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def used_helpers(blocks: dict[str, list[dict[str, str]]]) -> set[str]:
-    """The OPTIONAL_HELPERS some code block calls (fw_reply_key also when int or str is used)."""
-    code = "\n".join(part["code"] for parts in blocks.values() for part in parts)
-    used = {name for name in OPTIONAL_HELPERS if re.search(rf"\b{name}\b", code)}
+    """The OPTIONAL_HELPERS some code block calls (fw_reply_key also when int or str is used):
+    the identifiers of the code, comments and literals left out."""
+    used = cscan.identifiers("\n".join(part["code"] for parts in blocks.values() for part in parts))
+    used &= set(OPTIONAL_HELPERS)
     return used | ({"fw_reply_key"} if used & {"fw_reply_int", "fw_reply_str"} else set())
+
+
+def check_symbols(kind: str, definition: dict[str, Any], path: str, arch: str,
+                  parts: dict[str, list[dict[str, str]]]) -> None:
+    """What the definition declares, its code must define (read by cscan): a command its handler
+    `static void cmd_<id>(const long* args)`, setup and loop the functions they name, void and
+    without parameters."""
+    defined = cscan.functions("\n".join(part["code"] for name in ("globals", "functions") for part in parts[name]))
+    wanted = {f"code.{name}": part["call"] for name in ("setup", "loop") for part in parts[name]}
+    for field, symbol in wanted.items():
+        found = defined.get(symbol)
+        if not found or found.params not in ("", "void") or "void" not in found.returns.split():
+            raise FirmwareError(f"{path}: {field} names {symbol}, which its code for architecture {arch} "
+                                "does not define as a function without parameters",
+                                f"define static void {symbol}() in one of its globals or functions files")
+    handler = defined.get(f"cmd_{definition['id']}")
+    if kind == "command" and (handler is None or "void" not in handler.returns.split()
+                              or not re.fullmatch(r"const long \*( \w+)?", handler.params)):
+        raise FirmwareError(f"{path}: no handler for architecture {arch}",
+                            f"its code must define: static void cmd_{definition['id']}(const long* args)")
 
 
 class Renderer:
@@ -176,38 +197,48 @@ class Renderer:
                 "info_fields": "," + json.dumps(info, separators=(",", ":"))[1:] + "\n"}
 
     def render_block(self, code: str | list[str], origin: str, context: dict[str, Any]) -> str:
-        """Resolve @file: lines, then render with Jinja; errors name the definition and block."""
-        text = self.defs.read_code(code, origin)
+        """The code of @file: references: .cpp and .h files as they are, .j2 files rendered with
+        Jinja; errors name the definition, the block and the file."""
+        pieces = [self._render(text, origin, context) if template else text
+                  for text, template in self.defs.read_code(code, origin)]
+        return "\n".join(piece.rstrip("\n") for piece in pieces).strip("\n")
+
+    def _render(self, text: str, origin: str, context: dict[str, Any]) -> str:
         try:
-            return self.env.from_string(text).render(context).strip("\n")
+            return self.env.from_string(text).render(context)
         except jinja2.UndefinedError as exc:
             raise FirmwareError(f"{origin}: {exc.message}",
                                 f"available: board, transport, arch, settings: "
                                 f"{', '.join(context['settings']) or 'none'}") from None
         except jinja2.TemplateSyntaxError as exc:
             raise FirmwareError(f"{origin}: template error on line {exc.lineno}: {exc.message}",
-                                "C++ that contains '{{' or '{%' must write it as '{ {' or '{ %'") from None
+                                "C++ in a .j2 file that holds '{{' or '{%' must write it as '{ {' or '{ %'") from None
 
     def blocks(self, plan: Plan) -> dict[str, list[dict[str, str]]]:
-        """Each block kind's code from the transport then every command, for the board's arch."""
+        """Each block kind's code from the transport then every command, for the board's arch:
+        includes as #include lines, setup and loop as calls, globals and functions from files."""
         context = self.code_context(plan)
         out: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
         parts = [("transport", plan.transport)] + [("command", c) for c in plan.commands]
         for kind, definition in parts:
             path = self.defs.display(self.defs.path(kind, definition["id"]))
+            mine: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
             for name in BLOCKS:
                 block = definition["code"].get(name, {})
                 key = plan.architecture if plan.architecture in block else "*"
-                if key in block:
-                    origin = f"{path}: code.{name}[{key}]"
-                    out[name].append({"origin": f"{kind} {definition['id']}",
-                                      "code": self.render_block(block[key], origin, context)})
-            handler = f"cmd_{definition['id']}"
-            if kind == "command" and not any(
-                    re.search(rf"\bvoid\s+{handler}\s*\(", part["code"]) for part in
-                    out["globals"] + out["functions"] if part["origin"] == f"command {definition['id']}"):
-                raise FirmwareError(f"{path}: no handler for architecture {plan.architecture}",
-                                    f"its code must define: static void {handler}(const long* args)")
+                if key not in block:
+                    continue
+                value = block[key]
+                part = {"origin": f"{kind} {definition['id']}"}
+                if name == "includes":
+                    part["code"] = "\n".join(f"#include <{header}>" for header in value)
+                elif name in ("setup", "loop"):
+                    part.update(code=f"{value}();", call=value)
+                else:
+                    part["code"] = self.render_block(value, f"{path}: code.{name}[{key}]", context)
+                mine[name].append(part)
+                out[name].append(part)
+            check_symbols(kind, definition, path, plan.architecture, mine)
         return out
 
     def render(self, plan: Plan, sketch_name: str) -> str:
@@ -229,7 +260,7 @@ class Renderer:
             text = self.env.get_template("sketch.ino.j2").render(context)
         except jinja2.TemplateError as exc:
             raise FirmwareError(f"templates/: {exc}") from None
-        leftover = LEFTOVER.search(text)
+        leftover = TEMPLATE_SYNTAX.search(text)
         if leftover:
             raise FirmwareError(f"the generated sketch still holds '{leftover.group(0)}'",
                                 "a definition's code contains template syntax that was not rendered")

@@ -11,15 +11,38 @@ from typing import Any
 LONG_MIN, LONG_MAX = -(2 ** 31), 2 ** 31 - 1
 PIN_MAX = 255
 PIN_TYPES = ("pin", "analog_pin", "pwm_pin")
+CODE_FILES = (".cpp", ".h", ".cpp.j2", ".h.j2")
 
 
 def rule_problems(kind: str, data: dict[str, Any]) -> list[str]:
     """Every rule a schema-valid definition of `kind` breaks, as 'field: what (rule: ...)'."""
     found = _settings_problems(data.get("settings", {}))
+    if kind in ("command", "transport"):
+        found += _code_problems(data["code"])
     if kind == "command":
         found += _args_problems(data.get("args", []))
     if kind == "board":
         found += _board_problems(data)
+    return found
+
+
+def _code_problems(code: dict[str, Any]) -> list[str]:
+    """globals and functions hold '@file:PATH' lines naming C++ files (or blank lines): the C++
+    itself lives in .cpp/.h files, which editors and clang-format read, never in JSON strings."""
+    found: list[str] = []
+    for block in ("globals", "functions"):
+        for arch, value in code.get(block, {}).items():
+            lines = value.splitlines() if isinstance(value, str) else value
+            for number, line in enumerate(lines):
+                text = line.strip()
+                field = f"code.{block}[{arch}]" + (f"[{number}]" if isinstance(value, list) else "")
+                if text and not text.startswith("@file:"):
+                    shown = text[:40] + "..." * (len(text) > 40)
+                    found.append(f"{field}: '{shown}' is C++ inside the JSON (rule: code lives in files "
+                                 "under definitions/, named by '@file:PATH' lines)")
+                elif text and not text.endswith(CODE_FILES):
+                    found.append(f"{field}: {text} is no C++ file (rule: a code file ends in "
+                                 f"{', '.join(CODE_FILES)}; Jinja2 only in .j2)")
     return found
 
 

@@ -86,11 +86,18 @@ def edit_json(path: Path, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def add_command(definitions: Path, command_id: str, functions: dict[str, Any]) -> None:
-    """A minimal command definition with the given `functions` code block."""
+def add_command(definitions: Path, command_id: str, functions: dict[str, str | list[str]]) -> None:
+    """A minimal command definition whose `functions` block names one file per architecture key,
+    holding the given code (a .cpp.j2 when it holds '{{ ')."""
+    block = {}
+    for arch, code in functions.items():
+        text = code if isinstance(code, str) else "\n".join(code)
+        name = f"{command_id}_{'any' if arch == '*' else arch}.cpp" + (".j2" if "{{ " in text else "")
+        (definitions / "commands" / "src" / name).write_text(text + "\n", encoding="utf-8")
+        block[arch] = f"@file:commands/src/{name}"
     write_json(definitions / "commands" / f"{command_id}.json", {
         "$schema": "../schemas/command.schema.json", "id": command_id,
-        "description": "test command", "code": {"functions": functions}})
+        "description": "test command", "code": {"functions": block}})
 
 
 # ---- golden sketches and their contents ------------------------------------------------------
@@ -400,6 +407,63 @@ def test_command_without_handler_is_refused(definitions_copy: Path) -> None:
     message = generate_error(uno("no_handler"), definitions_copy)
     assert "no_handler.json: no handler for architecture avr" in message
     assert "static void cmd_no_handler(const long* args)" in message
+
+
+def test_a_handler_is_a_definition_not_a_mention(definitions_copy: Path) -> None:
+    """The handler is found by reading the code's declarations: one only named in a comment, or
+    declared without a body, is no handler (a regular expression over the text took both)."""
+    add_command(definitions_copy, "mention", {"*": ["// static void cmd_mention(const long* args) {}",
+                                                    "static void cmd_mention(const long* args);"]})
+    assert "mention.json: no handler for architecture avr" in generate_error(uno("mention"), definitions_copy)
+
+
+def test_setup_must_name_a_function_of_the_definition(definitions_copy: Path) -> None:
+    """setup and loop name a function the definition's code defines; any other name is refused."""
+    add_command(definitions_copy, "starts", {"*": "static void cmd_starts(const long* args) { (void)args; }"})
+    path = definitions_copy / "commands" / "starts.json"
+    data = json.loads(path.read_text())
+    data["code"]["setup"] = {"*": "starts_begin"}
+    write_json(path, data)
+    message = generate_error(uno("starts"), definitions_copy)
+    assert ("definitions/commands/starts.json: code.setup names starts_begin, which its code for "
+            "architecture avr does not define as a function without parameters") in message
+    with (definitions_copy / "commands" / "src" / "starts_any.cpp").open("a") as handle:
+        handle.write("static void starts_begin() {}\n")
+    assert "  starts_begin();\n" in generate(uno("starts"), "ok", definitions_copy).content
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("static void cmd_gpio_write(const long* args) {}",
+     "definitions/commands/gpio_write.json: code.functions[*]: 'static void cmd_gpio_write(const long* a...' "
+     "is C++ inside the JSON (rule: code lives in files under definitions/, named by '@file:PATH' lines)"),
+    ("@file:commands/src/gpio_write.txt",
+     "definitions/commands/gpio_write.json: code.functions[*]: @file:commands/src/gpio_write.txt is no C++ file "
+     "(rule: a code file ends in .cpp, .h, .cpp.j2, .h.j2; Jinja2 only in .j2)"),
+], ids=["inline", "not-cpp"])
+def test_cpp_lives_in_cpp_files(definitions_copy: Path, code: str, message: str) -> None:
+    """C++ written into the JSON, or a code file that is not C++, is refused naming the rule."""
+    path = definitions_copy / "commands" / "gpio_write.json"
+    data = json.loads(path.read_text())
+    data["code"]["functions"]["*"] = code
+    write_json(path, data)
+    assert message in generate_error(uno("gpio_write"), definitions_copy)
+
+
+def test_jinja_in_a_cpp_file_is_refused(definitions_copy: Path) -> None:
+    """A .cpp is inserted as it is: template syntax in it would reach the compiler, so it is
+    refused naming the file and the fix; C++'s own nested braces are not template syntax."""
+    source = definitions_copy / "commands" / "src" / "relay_set.cpp.j2"
+    source.rename(source.with_suffix(""))
+    path = definitions_copy / "commands" / "relay_set.json"
+    data = json.loads(path.read_text())
+    data["code"]["functions"]["*"] = "@file:commands/src/relay_set.cpp"
+    write_json(path, data)
+    message = generate_error(uno("relay_set"), definitions_copy)
+    assert ("definitions/commands/relay_set.json: code.functions[*]: @file:commands/src/relay_set.cpp holds "
+            "template syntax '{{ RELAY_ACTIVE_LOW }}' (rule: only a .j2 file is rendered with Jinja2)") in message
+    add_command(definitions_copy, "table", {"*": ["static const int table_pairs[2][2] = {{0, 1}, {2, 3}};",
+                                                  "static void cmd_table(const long* args) { (void)args; }"]})
+    assert "{{0, 1}, {2, 3}}" in generate(uno("table"), "ok", definitions_copy).content
 
 
 def test_missing_setting_names_the_option() -> None:

@@ -280,8 +280,7 @@ def test_inline_comments_in_a_command_list(text: str) -> None:
 # ---- property-based: what check accepts compiles, what it refuses says why -----------------
 
 PROP_ID = "prop_cmd"
-HANDLER = [f"static void cmd_{PROP_ID}(const long* args) {{", "  (void)args;", "  fw_reply_begin();",
-           "  fw_reply_end();", "}"]
+HANDLER = f"static void cmd_{PROP_ID}(const long* args) {{\n  (void)args;\n  fw_reply_begin();\n  fw_reply_end();\n}}\n"
 WORDS = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
 WIDE = st.integers(-(2 ** 40), 2 ** 40)
 
@@ -309,7 +308,8 @@ def prop_defs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _write_command(definitions: Path, args: list[dict[str, Any]]) -> None:
     command = {"$schema": "../schemas/command.schema.json", "id": PROP_ID, "description": "generated",
-               "args": args, "code": {"functions": {"*": HANDLER}}}
+               "args": args, "code": {"functions": {"*": f"@file:commands/src/{PROP_ID}.cpp"}}}
+    (definitions / "commands" / "src" / f"{PROP_ID}.cpp").write_text(HANDLER, encoding="utf-8")
     (definitions / "commands" / f"{PROP_ID}.json").write_text(json.dumps(command), encoding="utf-8")
 
 

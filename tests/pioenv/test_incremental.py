@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -52,7 +51,7 @@ def inputs(definitions_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_key_catches_a_same_size_same_mtime_edit(inputs: Path) -> None:
     """Case 3: the old (path, size, mtime) key missed this edit and compiled the old sketch."""
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(inputs / "commands" / "gpio_write.json", 'F(\\"value\\")', 'F(\\"VALUE\\")')
+    keep_size_and_mtime(inputs / "commands" / "src" / "gpio_write.cpp", 'F("value")', 'F("VALUE")')
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -62,7 +61,7 @@ def test_key_catches_an_edit_behind_a_symlinked_folder(inputs: Path, tmp_path: P
     (inputs / "commands").rename(elsewhere)
     (inputs / "commands").symlink_to(elsewhere, target_is_directory=True)
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(elsewhere / "gpio_write.json", 'F(\\"pin\\")', 'F(\\"PIN\\")')
+    keep_size_and_mtime(elsewhere / "src" / "gpio_write.cpp", 'F("pin")', 'F("PIN")')
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -205,8 +204,7 @@ def firmware_line(output: str) -> str:
 
 def test_same_size_same_mtime_edit_behind_a_link_is_built(project: Path) -> None:
     """Case 3 through pio: the edit is generated and compiled, never the old sketch."""
-    keep_size_and_mtime(project / "definitions" / "commands" / "gpio_write.json",
-                        'F(\\"value\\")', 'F(\\"level\\")')
+    keep_size_and_mtime(project / "definitions" / "commands" / "src" / "gpio_write.cpp", 'F("value")', 'F("level")')
     result = helpers.run_pio(project, "run", "-e", "uno")
     assert result.returncode == 0, result.output[-4000:]
     assert "written" in firmware_line(result.output)
@@ -311,10 +309,8 @@ def test_a_second_build_of_the_env_waits_for_the_first(project: Path) -> None:
 
 def test_concurrent_builds_of_one_env_both_succeed(project: Path) -> None:
     """Case 7: two `pio run -e uno` at once (after an edit, so both would compile) both succeed."""
-    path = project / "definitions" / "commands" / "gpio_write.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["code"]["functions"]["*"].insert(0, "// concurrent edit")
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    path = project / "definitions" / "commands" / "src" / "gpio_write.cpp"
+    path.write_text("// concurrent edit\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     procs = [subprocess.Popen([helpers.PIO, "run", "-e", "uno"], cwd=project, env=helpers.pio_environ(project),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [proc.communicate(timeout=300)[0] for proc in procs]

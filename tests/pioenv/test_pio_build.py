@@ -179,10 +179,8 @@ def test_editing_a_definition_or_the_selection_regenerates(tmp_path: Path) -> No
     sketch = helpers.sketch_of(project, "uno")
     before = helpers.FileState.of(sketch)
 
-    definition = project / "definitions" / "commands" / "gpio_write.json"
-    data = json.loads(definition.read_text(encoding="utf-8"))
-    data["code"]["functions"]["*"].insert(0, "// edited definition marker")
-    definition.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    definition = project / "definitions" / "commands" / "src" / "gpio_write.cpp"
+    definition.write_text("// edited definition marker\n" + definition.read_text(encoding="utf-8"), encoding="utf-8")
     edited = helpers.run_pio(project, "run", "-e", "uno")
     assert edited.returncode == 0, edited.output[-4000:]
     assert "written" in firmware_line(edited.output, "uno")

@@ -253,10 +253,14 @@ USER_COMMAND = {
     "description": "Answers twice the number it is given, computed by the project's own src/helper.cpp.",
     "args": [{"name": "n", "type": "integer", "minimum": 0, "maximum": 1000, "description": "A number."}],
     "code": {
-        "globals": {"*": ["long user_blinks(long n);"]},
-        "functions": {"*": ["static void cmd_blink_count(const long* args) {", "  fw_reply_begin();",
-                            "  fw_reply_int(F(\"blinks\"), user_blinks(args[0]));", "  fw_reply_end();", "}"]},
+        "globals": {"*": "@file:commands/src/user_blinks.h"},
+        "functions": {"*": "@file:commands/src/blink_count.cpp"},
     },
+}
+USER_CODE = {
+    "user_blinks.h": "long user_blinks(long n);\n",
+    "blink_count.cpp": "static void cmd_blink_count(const long* args) {\n  fw_reply_begin();\n"
+                       "  fw_reply_int(F(\"blinks\"), user_blinks(args[0]));\n  fw_reply_end();\n}\n",
 }
 
 
@@ -276,9 +280,11 @@ def test_the_generator_in_a_users_own_project(ide: Ide, project: Path, simulator
     user = tmp_path / "my-project"
     (user / "src").mkdir(parents=True)
     (user / "src" / "helper.cpp").write_text("long user_blinks(long n) { return n * 2; }\n")
-    (user / "my_definitions" / "commands").mkdir(parents=True)
+    (user / "my_definitions" / "commands" / "src").mkdir(parents=True)
     command = user / "my_definitions" / "commands" / "blink_count.json"
     command.write_text(json.dumps(USER_COMMAND))
+    for name, code in USER_CODE.items():
+        (user / "my_definitions" / "commands" / "src" / name).write_text(code)
     (user / "platformio.ini").write_text(
         "[env:uno]\n"
         f"platform = symlink://{project / 'platforms' / 'avr-debian'}\n"

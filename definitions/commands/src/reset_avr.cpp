@@ -5,3 +5,9 @@ void fw_watchdog_off(void) {
   MCUSR = 0;
   wdt_disable();
 }
+
+// Restarts through the watchdog: the AVR has no software reset.
+static void fw_restart() {
+  wdt_enable(WDTO_15MS);
+  for (;;) {}
+}

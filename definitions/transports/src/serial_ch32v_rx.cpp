@@ -1,3 +1,4 @@
+#ifndef FW_UART_CORE_RX
 // Receive path of serial_standard on CH32V: FW_UART's receive interrupt puts each byte into a
 // ring that loop() drains, so no byte is lost while a reply is being written (the USART holds
 // one byte; at 2,000,000 baud the next one follows 5 us later). The handler reads STATR, then
@@ -35,3 +36,4 @@ static int fw_uart_read() {
   fw_uart_tail = (uint16_t)((tail + 1) & (FW_UART_RING - 1));
   return byte;
 }
+#endif

@@ -557,6 +557,11 @@ static void fw_serial_poll() {
 #endif
 }
 
+// ---- globals: command reset
+static void fw_restart() {
+  NVIC_SystemReset();
+}
+
 // ---- functions: command analog_read
 static void cmd_analog_read(const long* args) {
   fw_reply_begin();
@@ -625,8 +630,8 @@ static void cmd_reset(const long* args) {
   (void)args;
   fw_reply_begin();
   fw_reply_end();
-  fw_out->flush();  // serial_standard's own flush: returns after the last stop bit
-  NVIC_SystemReset();
+  fw_out->flush();  // the reply leaves before the restart (on CH32V, up to its last stop bit)
+  fw_restart();
 }
 
 // ---- dispatch table: selected commands, then system commands ---------------------------------

@@ -510,6 +510,11 @@ static void dht_select(uint8_t pin) {
   dht_pin = pin;
 }
 
+// ---- globals: command reset
+static void fw_restart() {
+  ESP.restart();
+}
+
 // ---- functions: command dht_read
 // Reads 40 bits from a DHT11/DHT22: start signal, 80 us low + 80 us high answer, then each bit is
 // ~50 us low followed by ~27 us (0) or ~70 us (1) high. A bit is 1 when its high pulse outlasts
@@ -617,8 +622,8 @@ static void cmd_reset(const long* args) {
   (void)args;
   fw_reply_begin();
   fw_reply_end();
-  fw_out->flush();
-  ESP.restart();
+  fw_out->flush();  // the reply leaves before the restart (on CH32V, up to its last stop bit)
+  fw_restart();
 }
 
 // ---- dispatch table: selected commands, then system commands ---------------------------------

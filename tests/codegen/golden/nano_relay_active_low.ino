@@ -462,6 +462,12 @@ void fw_watchdog_off(void) {
   wdt_disable();
 }
 
+// Restarts through the watchdog: the AVR has no software reset.
+static void fw_restart() {
+  wdt_enable(WDTO_15MS);
+  for (;;) {}
+}
+
 // ---- functions: command analog_read
 static void cmd_analog_read(const long* args) {
   fw_reply_begin();
@@ -528,9 +534,8 @@ static void cmd_reset(const long* args) {
   (void)args;
   fw_reply_begin();
   fw_reply_end();
-  fw_out->flush();
-  wdt_enable(WDTO_15MS);
-  for (;;) {}
+  fw_out->flush();  // the reply leaves before the restart (on CH32V, up to its last stop bit)
+  fw_restart();
 }
 
 // ---- dispatch table: selected commands, then system commands ---------------------------------

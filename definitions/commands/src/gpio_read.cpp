@@ -1,0 +1,11 @@
+static void cmd_gpio_read(const long* args) {
+  if (args[1] && !fw_pin_has_pullup(args[0])) {
+    fw_reply_arg_error(F("bad_pin"), (const char*)F("pin"));  // no pull-up to switch on
+    return;
+  }
+  pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);
+  fw_reply_begin();
+  fw_reply_int(F("pin"), args[0]);
+  fw_reply_int(F("value"), digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);
+  fw_reply_end();
+}

@@ -1,0 +1,3 @@
+static void fw_restart() {
+  ESP.restart();
+}
