@@ -1,6 +1,8 @@
 # make build: install what is missing (tool-scons for every PlatformIO Core found, avrdude, the
 #             simulated board), then `pio run` the default env (uno).
 # make test:  install what is missing, then lint and run every test (pytest, then `pio test -e uno`).
+# make test-fast: lint, then the tests that neither build, compile nor simulate (no pio, no compilers,
+#             no simulated board: pytest -m "not slow", see tests/testsupport/lanes.py).
 # make lint:  ruff (pinned in requirements.txt, configured in ruff.toml).
 SHELL := /bin/bash
 VENV := .venv
@@ -16,7 +18,7 @@ APT_LOCK_WAIT := 600
 # Said when a `pio` command fails: PlatformIO reports a registry it cannot reach as a bare `HTTPClientError:`.
 REGISTRY_HINT := { echo "make: if the error above is a bare 'HTTPClientError:', PlatformIO tried to download from its registry, which this machine may not reach: run 'make tool-scons' (each Core's tool-scons) and keep the env on 'platform = symlink://platforms/avr-debian' (README: Which env builds where)" >&2; exit 1; }
 
-.PHONY: build test lint deps apt tool-scons sim bench clean flash
+.PHONY: build test test-fast lint deps apt tool-scons sim bench clean flash
 
 build: deps sim
 	@echo "$(PIO) run"; $(PIO) run || $(REGISTRY_HINT)
@@ -24,6 +26,9 @@ build: deps sim
 test: deps sim lint
 	$(PY) -m pytest
 	@echo "$(PIO) test -e uno"; $(PIO) test -e uno || $(REGISTRY_HINT)
+
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from testsupport import esp8266host, helpers
+from testsupport import esp8266host, helpers, lanes
 
 
 @pytest.fixture
@@ -25,3 +25,13 @@ def esp8266_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def d1_mini(request: pytest.FixtureRequest, esp8266_workspace: Path) -> Iterator[esp8266host.Running]:
     """The protocol suite's d1_mini selection under the ESP8266 host emulation, on TCP and on UART0."""
     yield from esp8266host.start(request.param, esp8266_workspace)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that builds, compiles or simulates (testsupport/lanes.py)."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        fixtures = [defs[-1].func for defs in item._fixtureinfo.name2fixturedefs.values() if defs]
+        if lanes.is_slow(item.function, fixtures):
+            item.add_marker(pytest.mark.slow)

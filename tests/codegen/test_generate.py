@@ -1,7 +1,8 @@
-"""generator.sketch.generate: golden sketches, what they must contain, and every error it reports.
+"""generator.codegen.sketch.generate: golden sketches, what they must contain, and every error it
+reports.
 
-Golden files live in tests/golden/<name>.ino; `UPDATE_GOLDEN=1 pytest tests/test_generate.py`
-rewrites them (then review the diff).
+Golden files live in tests/codegen/golden/<name>.ino; `UPDATE_GOLDEN=1 pytest
+tests/codegen/test_generate.py` rewrites them (then review the diff).
 """
 from __future__ import annotations
 

@@ -189,7 +189,7 @@ def test_upload_without_a_board_fails_at_once_saying_why(ide: Ide, project: Path
     result = ide.pio(project, "run", "-e", "uno", "-t", "upload", "--upload-port", "/dev/ttyUSB-no-board")
     assert result.returncode != 0
     assert "error: the upload port /dev/ttyUSB-no-board does not exist: is the board connected?" in result.output
-    assert result.seconds < 15
+    assert "attempt 1 of" not in result.output  # refused before avrdude tried anything
 
 
 def test_upload_where_no_bootloader_answers_says_what_that_means(ide: Ide, project: Path,
@@ -205,7 +205,7 @@ def test_upload_where_no_bootloader_answers_says_what_that_means(ide: Ide, proje
     assert result.returncode != 0
     assert "attempt 2 of 2: not in sync" in result.output
     assert f"error: no bootloader answered on {port}" in result.output
-    assert result.seconds < 25
+    assert "attempt 3" not in result.output  # 2 attempts, not avrdude's usual 10
 
 
 def test_pio_test_runs_the_firmware_on_the_simulated_board(ide: Ide, project: Path, built: helpers.PioResult) -> None:

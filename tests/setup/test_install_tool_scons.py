@@ -18,6 +18,7 @@ def test_each_cores_requirement_names_its_scons_release(requirement: str, scons:
     assert toolscons.Core(Path("python"), "6.x", requirement, Path("core")).scons_version == scons
 
 
+@pytest.mark.slow  # installs two SCons releases into a core folder (lanes.py cannot see it by name)
 def test_two_cores_share_one_core_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The first Core gets packages/tool-scons, the other packages/tool-scons@<its version>."""
     new = toolscons.Core(Path("python"), "6.2.0", "~4.41101.0", tmp_path)
