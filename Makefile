@@ -3,7 +3,8 @@
 # make test:  install what is missing, then lint and run every test (pytest, then `pio test -e uno`).
 # make test-fast: lint, then the tests that neither build, compile nor simulate (no pio, no compilers,
 #             no simulated board: pytest -m "not slow", see tests/testsupport/lanes.py).
-# make lint:  ruff (pinned in requirements.txt, configured in ruff.toml).
+# make lint:  ruff (configured in ruff.toml) and mypy --strict over generator/ (configured in
+#             pyproject.toml), both pinned in requirements.txt.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,6 +33,7 @@ test-fast: $(STAMP) lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: deps sim
 	$(PY) bench/run.py

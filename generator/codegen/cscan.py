@@ -92,7 +92,8 @@ def functions(code: str) -> dict[str, Function]:
     """The functions the code defines at file scope (a body follows), by name, in the first
     branch of each preprocessor conditional."""
     found: dict[str, Function] = {}
-    depth, statement = 0, []
+    depth = 0
+    statement: list[str] = []
     for tok in tokens(code, first_branch=True):
         if depth:
             depth += {"{": 1, "}": -1}.get(tok, 0)

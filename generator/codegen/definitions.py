@@ -95,7 +95,7 @@ class Definitions:
     def _validated(self, kind: str, def_id: str) -> dict[str, Any]:
         """Check one definition against its schema; its id must equal its file name."""
         path = self.path(kind, def_id)
-        data = self.peek(kind, def_id)
+        data: dict[str, Any] = self.peek(kind, def_id)  # an object once the schema accepts it
         errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             lines = [f"{self.display(path)}: does not match schemas/{kind}.schema.json:"]

@@ -29,7 +29,7 @@ class Plan:
 
     @property
     def architecture(self) -> str:
-        return self.board["architecture"]
+        return str(self.board["architecture"])
 
 
 def find_board(defs: Definitions, sel: Selection) -> dict[str, Any]:

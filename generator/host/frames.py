@@ -124,7 +124,7 @@ class FrameForm:
         header = 0x80 | len(numbers) << 5 | self.op
         return seal(bytes([header]) + b"".join(encode_number(n) for n in numbers)), echoed
 
-    def reply_object(self, values: list[int | str], error: bool, given: Sequence[int | str]) -> dict[str, Any]:
+    def reply_object(self, values: list[int | float | str], error: bool, given: Sequence[int | str]) -> dict[str, Any]:
         """The object JSON mode gives for this reply: echoed fields from the request's arguments
         (omitted optional ones from their defaults), the others from the frame's values."""
         if error:
@@ -186,14 +186,14 @@ def reply_length(data: bytes) -> int | None:
     return None
 
 
-def parse_reply(frame: bytes) -> tuple[bool, list[int | str]] | None:
+def parse_reply(frame: bytes) -> tuple[bool, list[int | float | str]] | None:
     """(error, values) of a whole reply frame, or None when it is damaged: a wrong CRC, a value
     count that does not match, a byte with its top bit set inside it."""
     if len(frame) < 2 or any(b & 0x80 for b in frame[1:]) or crc7(frame[:-1]) != frame[-1]:
         return None
     if frame[0] & INLINE:
         return (bool(frame[0] & 0x40), [frame[0] & 0x1F]) if len(frame) == 2 else None
-    values: list[int | str] = []
+    values: list[int | float | str] = []  # a text value may be a number with a fraction (text_value)
     at = 1
     while at < len(frame) - 1:
         end = value_end(frame, at)
