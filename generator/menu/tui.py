@@ -12,6 +12,7 @@ import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from generator.errors import FirmwareError
 from generator.menu.model import MenuModel, Setting
@@ -79,12 +80,12 @@ class Menu:
     def transport_rows(self) -> list[Row]:
         m = self.model
         return [Row(f"({'*' if t.id == m.transport else ' '}) {t.id:<18} {t.summary}", t.details,
-                    lambda tid=t.id: m.choose_transport(tid)) for t in m.transports()]
+                    partial(m.choose_transport, t.id)) for t in m.transports()]
 
     def device_rows(self) -> list[Row]:
         m = self.model
         return [Row(f"[{'x' if d.id in m.devices else ' '}] {d.id:<22} {d.summary}", d.details,
-                    lambda did=d.id: m.toggle(m.devices, did)) for d in m.devices_available()]
+                    partial(m.toggle, m.devices, d.id)) for d in m.devices_available()]
 
     def command_rows(self) -> list[Row]:
         m = self.model
@@ -94,12 +95,12 @@ class Menu:
             mark = "x" if c.id in m.commands else ("+" if c.id in brought else " ")
             by = f"\nbrought by the device(s) {', '.join(brought[c.id])}" if c.id in brought else ""
             rows.append(Row(f"[{mark}] {c.id:<14} {c.summary}", c.details + by,
-                            lambda cid=c.id: m.toggle(m.commands, cid)))
+                            partial(m.toggle, m.commands, c.id)))
         return rows
 
     def setting_rows(self) -> list[Row]:
         m = self.model
-        return [Row(f"{s.name:<18} = {m.value(s)}", s.details(), lambda s=s: self.edit(s), s)
+        return [Row(f"{s.name:<18} = {m.value(s)}", s.details(), partial(self.edit, s), s)
                 for s in m.settings_available()]
 
     # ---- actions ----------------------------------------------------------------------------
@@ -151,11 +152,11 @@ class Menu:
                      curses.A_REVERSE if top + line == cursor else 0)
         y = min(len(rows), height - 13) + 3
         details = rows[cursor].details if rows else ""
-        for offset, line in enumerate(_wrap(details, width - 2)[:5]):
-            self.put(y + offset, "  " + line)
+        for offset, text in enumerate(_wrap(details, width - 2)[:5]):
+            self.put(y + offset, "  " + text)
         status = _wrap(self.message or self.verdict(), width - 1)[:4]
-        for index, line in enumerate(status):
-            self.put(height - 5 + index, line, curses.A_BOLD)
+        for index, text in enumerate(status):
+            self.put(height - 5 + index, text, curses.A_BOLD)
         self.put(height - 1, HELP)
         win.refresh()
 
@@ -204,12 +205,12 @@ class Menu:
                 cursor = (cursor - 1) % max(1, len(rows))
             elif key in (curses.KEY_DOWN, ord("j")):
                 cursor = (cursor + 1) % max(1, len(rows))
-            elif key in CHOOSE_KEYS and rows and rows[cursor].action:
-                self.attempt(rows[cursor].action)
+            elif key in CHOOSE_KEYS and rows and (action := rows[cursor].action):
+                self.attempt(action)
             elif key == ord("s"):
                 self.attempt(self.save)
-            elif key == ord("d") and rows and rows[cursor].setting:
-                self.model.reset_setting(rows[cursor].setting)
+            elif key == ord("d") and rows and (setting := rows[cursor].setting):
+                self.model.reset_setting(setting)
             elif key in BACK_KEYS:
                 if title != "Main":
                     return
