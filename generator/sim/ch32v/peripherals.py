@@ -62,7 +62,7 @@ class Rcc(Block):
             sysclk = source * chip.PLL_MUL[(cfgr >> chip.PLL_MUL_SHIFT) & 15]
         else:
             sysclk = chip.HSE_HZ if switch == 1 else chip.HSI_HZ
-        return sysclk // chip.AHB_PRESCALER.get((cfgr >> 4) & 15, 1)
+        return int(sysclk // chip.AHB_PRESCALER.get((cfgr >> 4) & 15, 1))
 
     def apb_divider(self, bus: int) -> int:
         """PCLK1 or PCLK2 as a divider of HCLK (the CPU clock)."""

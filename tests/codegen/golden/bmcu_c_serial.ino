@@ -557,6 +557,13 @@ static void fw_serial_poll() {
 #endif
 }
 
+// ---- globals: command pwm_write
+// The openwch core's analogWrite() counts to 4095 by default (pins_arduino.h PWM_RESOLUTION, 12 bits);
+// PWM_WRITE's duty counts to 255.
+static void pwm_write_setup() {
+  analogWriteResolution(8);
+}
+
 // ---- globals: command reset
 static void fw_restart() {
   NVIC_SystemReset();
@@ -831,7 +838,7 @@ void setup() {
   // transport serial_standard
   fw_serial_begin();
   // command pwm_write
-  analogWriteResolution(8);  // the openwch core's default is 12 bits (pins_arduino.h PWM_RESOLUTION)
+  pwm_write_setup();
 }
 
 void loop() {
