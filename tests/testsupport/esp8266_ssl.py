@@ -30,14 +30,18 @@ def core_tree() -> Path | None:
     return core
 
 
-def bearssl() -> tuple[Path, Path] | None:
-    """(the folder holding bearssl/bearssl.h as the core's sketches include it, libbearssl.a),
-    built for the host once; None without the archive."""
-    core = core_tree()
-    if core is None:
-        return None
+def bearssl_in(core: Path) -> tuple[Path, Path]:
+    """(the folder holding bearssl/bearssl.h as the core's sketches include it, libbearssl.a) of
+    the core tree `core`, its BearSSL built for the host once (the host emulation's Makefile links
+    it when it is there)."""
     lib = core / "tools" / "sdk" / "ssl" / "bearssl" / "build" / "libbearssl.a"
     if not lib.is_file():
         subprocess.run(["make", "-C", str(core / "tools" / "sdk" / "ssl"), "native", "-j2"],
                        check=True, capture_output=True, timeout=1800)
     return core / "tools" / "sdk" / "include", lib
+
+
+def bearssl() -> tuple[Path, Path] | None:
+    """bearssl_in() of the cached core; None without the archive."""
+    core = core_tree()
+    return None if core is None else bearssl_in(core)

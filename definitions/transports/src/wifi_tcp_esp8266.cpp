@@ -5,6 +5,7 @@
 static WiFiServer wifi_tcp_server({{ TCP_PORT }});
 static WiFiClient wifi_tcp_client;
 static bool wifi_tcp_was_connected = false;
+static bool wifi_tcp_present = false;  // a client is connected
 static bool wifi_tcp_greeted = false;  // the client completed its handshake / a request
 static uint32_t wifi_tcp_since = 0;    // millis() when it connected, then of its last request
 {% if WIFI_KEY %}
@@ -117,9 +118,12 @@ static void wifi_tcp_forget() {
 }
 
 static void wifi_tcp_drop(const __FlashStringHelper* why) {
-  Serial.print(F("wifi: client dropped: "));
-  Serial.println(why);
+  if (wifi_tcp_present) {
+    Serial.print(F("wifi: client dropped: "));
+    Serial.println(why);
+  }
   wifi_tcp_client.stop();
+  wifi_tcp_present = false;
   wifi_tcp_forget();
 }
 
@@ -159,10 +163,18 @@ static void wifi_tcp_poll() {
     } else {
       wifi_tcp_client = incoming;
       wifi_tcp_client.setNoDelay(true);
+      wifi_tcp_present = true;
       wifi_tcp_forget();
     }
   }
-  if (!wifi_tcp_client) return;
+  if (!wifi_tcp_client) {
+    if (wifi_tcp_present) {
+      wifi_tcp_present = false;
+      Serial.println(F("wifi: client left"));
+      wifi_tcp_forget();
+    }
+    return;
+  }
   const uint32_t quiet = millis() - wifi_tcp_since;
   if (!wifi_tcp_greeted && quiet > {{ TCP_HANDSHAKE_TIMEOUT_MS }}UL) {
     wifi_tcp_drop(F("{% if WIFI_KEY %}no handshake{% else %}no request{% endif %} in time"));

@@ -443,6 +443,7 @@ static long fw_analog_index(long pin) {
 static WiFiServer wifi_tcp_server(4444);
 static WiFiClient wifi_tcp_client;
 static bool wifi_tcp_was_connected = false;
+static bool wifi_tcp_present = false;  // a client is connected
 static bool wifi_tcp_greeted = false;  // the client completed its handshake / a request
 static uint32_t wifi_tcp_since = 0;    // millis() when it connected, then of its last request
 
@@ -456,9 +457,12 @@ static void wifi_tcp_forget() {
 }
 
 static void wifi_tcp_drop(const __FlashStringHelper* why) {
-  Serial.print(F("wifi: client dropped: "));
-  Serial.println(why);
+  if (wifi_tcp_present) {
+    Serial.print(F("wifi: client dropped: "));
+    Serial.println(why);
+  }
   wifi_tcp_client.stop();
+  wifi_tcp_present = false;
   wifi_tcp_forget();
 }
 
@@ -495,10 +499,18 @@ static void wifi_tcp_poll() {
     } else {
       wifi_tcp_client = incoming;
       wifi_tcp_client.setNoDelay(true);
+      wifi_tcp_present = true;
       wifi_tcp_forget();
     }
   }
-  if (!wifi_tcp_client) return;
+  if (!wifi_tcp_client) {
+    if (wifi_tcp_present) {
+      wifi_tcp_present = false;
+      Serial.println(F("wifi: client left"));
+      wifi_tcp_forget();
+    }
+    return;
+  }
   const uint32_t quiet = millis() - wifi_tcp_since;
   if (!wifi_tcp_greeted && quiet > 3000UL) {
     wifi_tcp_drop(F("no request in time"));
