@@ -50,7 +50,7 @@ static void wifi_tcp_random(uint8_t* out) {
   br_sha256_context sha;
   br_sha256_init(&sha);
   for (uint8_t i = 0; i < 64; i++) {
-    const uint32_t sample[2] = {RANDOM_REG32, micros()};
+    const uint32_t sample[2] = {(uint32_t)RANDOM_REG32, (uint32_t)micros()};
     br_sha256_update(&sha, sample, sizeof sample);
     delayMicroseconds(2);
   }
