@@ -19,7 +19,7 @@ from generator.errors import FirmwareError
 from generator.host.noise import PLAIN_MAX, NoiseSession, key_from
 from generator.paths import DEFINITIONS
 from generator.values import KEY_BYTES, parse_key
-from testsupport.esp8266_ssl import bearssl
+from testsupport import esp8266host
 from testsupport.helpers import run_generator
 
 DRIVER = Path(__file__).parent / "noise_native" / "noise_driver.cpp"
@@ -29,10 +29,7 @@ HANDSHAKE_REFUSED, MESSAGE_REFUSED = 2, 3
 @pytest.fixture(scope="module")
 def responder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The driver, built with -Wall -Wextra -Werror against the core's BearSSL."""
-    ssl = bearssl()
-    if ssl is None:
-        pytest.skip("../shared/cores/esp8266-3.1.2-host.tar.xz is absent: the core's BearSSL cannot be built")
-    include, lib = ssl
+    include, lib = esp8266host.core().bearssl()  # skips, saying why, without the core's archive
     gxx = shutil.which("g++")
     assert gxx, "g++ is missing: install Debian's g++ to run these checks"
     exe = tmp_path_factory.mktemp("noise") / "noise_driver"
