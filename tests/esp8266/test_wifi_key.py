@@ -8,11 +8,9 @@ TCP_IDLE_TIMEOUT_S) and the next client gets in; the key shows in no output, log
 from __future__ import annotations
 
 import base64
-import os
 import socket
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,51 +33,22 @@ COMMON = ["--transport", "wifi_tcp", "--commands", "gpio_write, gpio_read, gpio_
 
 @dataclass
 class Board:
-    """A running emulated D1 mini, its UART0 status lines gathered as they come."""
+    """A running emulated D1 mini and its UART0 status lines."""
 
     host: HostBoard
     sketch: Path
     build_log: Path
-    serial: bytearray = field(default_factory=bytearray)
-    seen: int = 0  # status lines already matched by status_line()
+    uart: esp8266host.StatusLines
 
     @property
     def port(self) -> int:
         return self.host.tcp_port
 
     def client(self, key: str | None = KEY) -> BoardClient:
-        """A client once the board is free: until it has seen the last client leave it answers
-        `busy` (a bounded wait for that event)."""
-        deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                client = BoardClient(self.host.tcp_url, 115200, timeout=5.0, key=key)
-            except FirmwareError as exc:
-                if "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-                continue
-            client.wait_ready(10.0)
-            return client
+        return esp8266host.client_when_free(self.host.tcp_url, key, WAIT)
 
     def status_line(self, text: bytes) -> bytes:
-        """Wait for the next status line on UART0 holding `text` (after those matched before)."""
-        fd = os.open(self.host.serial_port, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-        deadline = time.monotonic() + WAIT
-        try:
-            while True:
-                lines = bytes(self.serial).split(b"\n")[:-1]
-                for index in range(self.seen, len(lines)):
-                    if text in lines[index]:
-                        self.seen = index + 1
-                        return lines[index]
-                assert time.monotonic() < deadline, f"no status line with {text!r}: {bytes(self.serial)!r}"
-                try:
-                    self.serial += os.read(fd, 4096)
-                except BlockingIOError:
-                    time.sleep(0.02)
-        finally:
-            os.close(fd)
+        return self.uart.wait(text, WAIT)
 
     def read_pin(self) -> int:
         with self.client() as client:
@@ -99,7 +68,7 @@ def running(binary: Path, sketch: Path) -> Iterator[Board]:
     build_log = Path("/") / binary.parent.relative_to(bin_dir) / "build.log"
     with HostBoard(binary) as host:
         host.wait_listening()
-        yield Board(host, sketch, build_log)
+        yield Board(host, sketch, build_log, esp8266host.StatusLines(host.serial_port))
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +256,7 @@ def test_the_key_shows_nowhere(keyed: Board, keyed_build: tuple[Path, Path]) -> 
     assert text.count(array) == 1
     comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("//"))
     log = keyed.build_log.read_text(encoding="utf-8", errors="replace") if keyed.build_log.is_file() else ""
-    outputs = [comments, log, bytes(keyed.serial).decode("latin-1"), "\n".join(keyed.host.stderr), *errors]
+    outputs = [comments, log, bytes(keyed.uart.data).decode("latin-1"), "\n".join(keyed.host.stderr), *errors]
     for output in outputs:
         assert KEY not in output and raw.hex() not in output and raw.hex().upper() not in output
         assert f"0x{raw[0]:02X}, 0x{raw[1]:02X}" not in output
