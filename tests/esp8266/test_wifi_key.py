@@ -261,3 +261,11 @@ def test_the_key_shows_nowhere(keyed: Board, keyed_build: tuple[Path, Path]) -> 
         assert KEY not in output and raw.hex() not in output and raw.hex().upper() not in output
         assert f"0x{raw[0]:02X}, 0x{raw[1]:02X}" not in output
     assert text.replace(array, "").find(KEY) < 0
+
+
+def test_the_keyed_sketch_builds_without_warnings(keyed: Board) -> None:
+    """The core's own g++ flags (-Wall) find nothing in the sketch's lines (the Noise module and
+    the sealed transport included)."""
+    log = keyed.build_log.read_text(encoding="utf-8", errors="replace")
+    assert "d1_keyed.ino.cpp.o" in log  # the sketch was compiled here
+    assert [line for line in log.splitlines() if "d1_keyed.ino:" in line and "warning" in line] == []
