@@ -19,8 +19,10 @@ from serial import SerialException
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient
 from generator.host.noise import NoiseSession, take_message
+from generator.host.probe import probe
+from generator.identity import FirmwareIdentity
 from generator.sim.esp8266.board import HostBoard
-from testsupport import esp8266host
+from testsupport import esp8266host, helpers
 
 KEY = base64.b64encode(bytes(range(7, 39))).decode()  # what `python -m generator keygen` prints
 OTHER_KEY = base64.b64encode(bytes(range(100, 132))).decode()
@@ -125,6 +127,13 @@ def test_the_right_key_works_text_frames_pipelining_events(keyed: Board) -> None
             client.request(f"GPIO_WRITE {WATCHED} {value}")
             assert client.wait_event(WAIT) == {"event": "GPIO_CHANGE", "pin": WATCHED, "value": value}
     assert b"handshake" in keyed.status_line(b"wifi: client authenticated, handshake ")
+
+
+def test_probe_with_the_envs_key(keyed: Board) -> None:
+    """`-t probe`'s check (host.probe, given the env's key) over the sealed connection."""
+    expected = FirmwareIdentity.from_reply(helpers.info_reply_in_sketch(keyed.sketch.read_text(encoding="utf-8")))
+    actual, differences = probe(keyed.host.tcp_url, 115200, expected, key=KEY)
+    assert actual == expected and differences == []
 
 
 def test_a_second_client_gets_busy_while_a_live_one_holds_the_board(keyed: Board) -> None:
