@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmarks of the firmware generator and its firmware: prints one table of goal vs measured value.
 
-    .venv/bin/python bench/run.py [--only generation,noop_build,size,selection_sizes,latency,wire] [--rounds 7] [--keep]
+    .venv/bin/python bench/run.py [--only generation,noop_build,size,selection_sizes,latency,wire,wifi_key]
+                                  [--rounds 7] [--keep]
 
 StandardFirmata in the wire group needs its source, which neither Debian nor PyPI ships: with
 `--firmata DIR`, DIR holds two Arduino libraries, `Firmata/` (github.com/firmata/arduino at tag
@@ -533,6 +534,40 @@ def board_bound(ctx: Context) -> list[Row]:
                                 f"{rate:.0f} req/s of {limit:.0f} ({rate / limit:.0%}): "
                                 f"{cycles:.0f} cycles per request"))
     return rows
+
+
+# ---- (h) the wifi_tcp key: the Noise handshake on the emulated D1 mini -----------------------------
+
+@group
+def wifi_key(ctx: Context) -> list[Row]:
+    """A keyed wifi_tcp board (WIFI_KEY) under esp8266/Arduino 3.1.2's host emulation: the Noise
+    handshake as the board times it (its status line, micros() around its side of it) and as a
+    host sees a connection (TCP connect, handshake, one PING). Host CPU time, not the chip's: the
+    chip's figure (80 MHz, X25519 in BearSSL's m15 code) is far larger."""
+    from generator.sim.esp8266.board import HostBoard  # noqa: PLC0415 - only for this group
+    from generator.values import new_key  # noqa: PLC0415
+    from testsupport import esp8266host  # noqa: PLC0415
+
+    if not esp8266host.ARCHIVE.is_file():
+        return [Row("wifi_key", "handshake on the emulated D1 mini", "", f"skipped: {esp8266host.ARCHIVE} is absent")]
+    key = new_key()
+    sketch = esp8266host.generate(ctx.work / "wifi_key", "d1_keyed", "--transport", "wifi_tcp", "--commands",
+                                  "gpio_read", "--set", "WIFI_SSID=bench", "--set", "WIFI_PASSWORD=",
+                                  "--set", f"WIFI_KEY={key}")
+    board_us, host_s = [], []
+    with HostBoard(esp8266host.core().build(sketch)) as board:
+        board.wait_listening()
+        uart = esp8266host.StatusLines(board.serial_port)
+        for _ in range(max(ctx.rounds, 5) * 3):
+            started = time.perf_counter()
+            with esp8266host.client_when_free(board.tcp_url, key):  # connect, handshake, PING
+                host_s.append(time.perf_counter() - started)
+            board_us.append(int(uart.wait(b"handshake ").split()[-2]))
+            uart.wait(b"wifi: client left")
+    return [Row("wifi_key", f"handshake, board side (emulated, {len(board_us)} connections)", "",
+                f"median {statistics.median(board_us) / 1000:.2f} ms, max {max(board_us) / 1000:.2f} ms"),
+            Row("wifi_key", "connect + handshake + PING, host side (loopback)", "",
+                f"median {median_ms(host_s):.2f} ms, max {max(host_s) * 1000:.2f} ms")]
 
 
 # ---- the table ------------------------------------------------------------------------------------

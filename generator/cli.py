@@ -1,5 +1,5 @@
 """Command line: python -m generator [--verbose]
-{generate,list,check,simulate,flash,install-scripts,tool-scons,menuconfig}.
+{generate,list,check,simulate,flash,install-scripts,tool-scons,menuconfig,keygen}.
 
 Each concern mounts its own subcommands; errors of all of them are printed here, by
 `errors.report`.
@@ -14,6 +14,7 @@ import sys
 from generator.codegen import cli as codegen_cli
 from generator.errors import report
 from generator.flash import cli as flash_cli
+from generator.host import cli as host_cli
 from generator.menu import cli as menu_cli
 from generator.pioenv import cli as pioenv_cli
 from generator.pioenv import install as install_cli
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show the traceback of an unexpected error (also: FIRMWARE_VERBOSE=1)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for concern in (pioenv_cli, codegen_cli, sim_cli, flash_cli, install_cli, menu_cli):
+    for concern in (pioenv_cli, codegen_cli, sim_cli, flash_cli, install_cli, menu_cli, host_cli):
         concern.register(sub)
     return parser
 

@@ -101,7 +101,7 @@ def probe(result: GeneratedEnv, options: EnvOptions, upload_port: str) -> int:
         raise FirmwareError(f"{options.section} has no serial speed to probe at",
                             "set monitor_speed to the board's baud rate")
     expected = result.identity
-    actual, diffs = ask(port, baud, expected)
+    actual, diffs = ask(port, baud, expected, key=options.text("custom_firmware_wifi_key") or None)
     print(f"probe: {port} runs board {actual.board}, transport {actual.transport}, fw {actual.fw}, "
           f"hash {actual.hash}, capabilities: {', '.join(actual.capabilities) or 'none'}")
     if diffs:

@@ -1,7 +1,10 @@
 """Parsing option values written by people: one parser per kind of value."""
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import secrets
 
 from generator.errors import FirmwareError
 
@@ -33,3 +36,27 @@ def split_ids(text: str) -> list[str]:
         if item and item not in seen:
             seen.append(item)
     return seen
+
+
+KEY_BYTES = 32  # a shared key: Noise's pre-shared key size, as ESPHome's API encryption key
+
+
+def new_key() -> str:
+    """A fresh random key, written in base64 as settings of type "key" take it."""
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def parse_key(raw: str, name: str, where: str, hint: str = "") -> bytes:
+    """A key written in base64 -> its KEY_BYTES bytes; an empty text -> b"" (no key). Anything
+    else is an error naming `name` and `where` it was set, never showing the text."""
+    text = raw.strip()
+    if not text:
+        return b""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise FirmwareError(f"{name} ({where}): not base64 (the value is secret, not shown)", hint) from None
+    if len(key) != KEY_BYTES:
+        raise FirmwareError(f"{name} ({where}): must be {KEY_BYTES} bytes written in base64, got {len(key)} "
+                            "bytes (the value is secret, not shown)", hint)
+    return key

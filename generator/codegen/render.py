@@ -191,6 +191,9 @@ class Renderer:
         info = {"board": plan.board["id"], "transport": plan.transport["id"], "fw": __version__,
                 "hash": plan.hash, "capabilities": plan.capabilities, "window": plan.transport["window"],
                 "checksum": "xor", "ids": 1, "frames": "crc7"}
+        keys = [name for name, decl in plan.transport.get("settings", {}).items() if decl["type"] == "key"]
+        if keys:  # a transport that can take a key says whether it has one (Noise, docs/protocol.md)
+            info["auth"] = "noise" if plan.settings[keys[0]] else "none"
         uart = host_uart(plan) if plan.transport.get("uses_board_serial") else None
         return {"board": plan.board, "transport": plan.transport, "arch": plan.architecture, "uart": uart,
                 "settings": plan.settings, **plan.settings,

@@ -9,7 +9,7 @@ from typing import Any
 from generator.codegen.definitions import Definitions
 from generator.codegen.rules import pin_default_problems
 from generator.codegen.selection import KEYS, Selection
-from generator.codegen.settings import resolve_settings
+from generator.codegen.settings import KEYGEN, key_variable, resolve_settings
 from generator.errors import FirmwareError, unknown_id
 
 BLOCKS = ("includes", "globals", "functions", "setup", "loop")
@@ -94,6 +94,21 @@ def _raw_settings(raw: Any) -> list[str]:
     """The setting names a (not yet validated) transport or command file declares."""
     settings = raw.get("settings") if isinstance(raw, dict) else None
     return list(settings) if isinstance(settings, dict) else []
+
+
+def open_to_anyone(transport: dict[str, Any], settings: dict[str, Any], sel: Selection) -> list[str]:
+    """A warning for each key setting of the transport left empty: whoever reaches the board can
+    drive it."""
+    out = []
+    for name, decl in transport.get("settings", {}).items():
+        if decl["type"] == "key" and not settings[name]:
+            variable = key_variable(name, sel.env_vars.get(name, ()))
+            use = (f"pass --set {name}=\"${variable}\"" if sel.origin == "cli"
+                   else f"set {sel.option_name(name)} = ${{sysenv.{variable}}} in {sel.origin}")
+            out.append(f"{sel.option(name)} is not set: anyone who reaches this board over {transport['id']} can "
+                       f"drive it (INFO says \"auth\":\"none\"); make a key with `{KEYGEN}`, export "
+                       f"{variable}=<it> and {use}")
+    return out
 
 
 def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
@@ -184,7 +199,7 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
 
     declared = declared_settings(defs, parts)
     settings = resolve_settings(declared, sel)
-    warnings = unused_settings(defs, sel, set(declared))
+    warnings = unused_settings(defs, sel, set(declared)) + open_to_anyone(transport, settings, sel)
 
     capabilities = [c["id"].upper() for c in commands if not c.get("system")]
     secret = {name for name, (decl, _) in declared.items() if decl.get("secret")}

@@ -94,7 +94,7 @@ def _settings_problems(settings: dict[str, Any]) -> list[str]:
                 elif not decl.get("minLength", 0) <= len(value.encode("utf-8")) <= decl.get("maxLength", 1 << 30):
                     found.append(f"{field}.default is {len(value.encode('utf-8'))} bytes long, outside "
                                  f"minLength..maxLength (rule: a default lies inside its range)")
-        elif "default" in decl and not isinstance(decl["default"], bool):
+        elif kind == "boolean" and "default" in decl and not isinstance(decl["default"], bool):
             found.append(f"{field}.default = {decl['default']!r} is not true or false "
                          "(rule: a default has the declared type)")
     return found

@@ -6,7 +6,9 @@ from typing import Any
 
 from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
-from generator.values import parse_bool
+from generator.values import parse_bool, parse_key
+
+KEYGEN = "python -m generator keygen"
 
 
 class CString(str):
@@ -40,10 +42,21 @@ def c_string(text: str) -> str:
     return "".join(out)
 
 
-def coerce(name: str, decl: dict[str, Any], raw: Any, option: str) -> Any:
+class CKey(bytes):
+    """A key setting: renders in code as a C array initializer of its bytes; empty: no key."""
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"0x{byte:02X}" for byte in self) + "}"
+
+
+def coerce(name: str, decl: dict[str, Any], raw: Any, option: str, variable: str = "") -> Any:
     """Check a raw value (text from platformio.ini, or a JSON default) against its declaration;
-    `option` says where the value came from. A secret's value is never shown in a message."""
+    `option` says where the value came from, `variable` the environment variable a key is meant
+    to come from. A secret's value is never shown in a message."""
     kind = decl["type"]
+    if kind == "key":
+        return CKey(parse_key(str(raw), name, option, f"make one with `{KEYGEN}`, export {variable}=<it> and "
+                                                      f"read it with ${{sysenv.{variable}}}"))
     shown = "(secret, not shown)" if decl.get("secret") else repr(raw)
     if kind == "boolean":
         try:
@@ -90,9 +103,17 @@ def resolve_settings(declared: dict[str, tuple[dict[str, Any], str]], sel: Selec
                     f"{', '.join(unset)}, which is unset or empty",
                     f"export {unset[0]}=... before the build; for no {name} at all, write "
                     f"{sel.option_name(name)} = (nothing) in {sel.origin}")
-            values[name] = coerce(name, decl, sel.settings[name], sel.option(name))
+            variables = sel.env_vars.get(name, ())
+            option = sel.option(name) + (f", from {', '.join(variables)}" if variables else "")
+            values[name] = coerce(name, decl, sel.settings[name], option, key_variable(name, variables))
         elif "default" in decl:
-            values[name] = coerce(name, decl, decl["default"], f"default in {origin}")
+            values[name] = coerce(name, decl, decl["default"], f"default in {origin}", key_variable(name, ()))
         else:
             raise FirmwareError(f"missing setting {name}: {decl['description']}", sel.how_to_set(name))
     return values
+
+
+def key_variable(name: str, variables: tuple[str, ...] | list[str]) -> str:
+    """The environment variable a key setting is read from: the one the option names, else
+    FIRMWARE_<NAME> (as the README and hardware.ini.example write it)."""
+    return variables[0] if variables else f"FIRMWARE_{name}"

@@ -59,9 +59,11 @@ class Pending:
 
 class BoardClient:
     """A board on a serial port, a pty, or any pyserial URL such as socket://HOST:PORT (the
-    wifi_tcp transport). Use as a context manager."""
+    wifi_tcp transport: with a key, from `key` or FIRMWARE_WIFI_KEY, the connection begins with
+    the Noise handshake and everything after it is sealed; noise.NoiseLink). Use as a context
+    manager."""
 
-    def __init__(self, port: str, baud: int, timeout: float = 2.0) -> None:
+    def __init__(self, port: str, baud: int, timeout: float = 2.0, key: str | None = None) -> None:
         self.port = port
         self.timeout = timeout
         self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
@@ -73,6 +75,16 @@ class BoardClient:
         self.sent = 0  # bytes written, and read, since opening: what the benchmark counts
         self.received = 0
         self.buffer = b""  # bytes read from the port and not parsed yet
+        self.link: Any
+        if port.startswith("socket://"):
+            from generator.host.noise import NoiseLink, key_from  # noqa: PLC0415 - noise only for WiFi
+
+            wifi_key = key_from(key)
+            if wifi_key:
+                self.link = NoiseLink(port, wifi_key, timeout)
+                return
+        elif key:
+            raise FirmwareError(f"{port}: a key is for a board on WiFi (socket://HOST:PORT), not a serial port")
         try:
             self.link = serial.serial_for_url(port, baud, timeout=timeout, exclusive=True)
         except serial.SerialException as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from generator.errors import FirmwareError
 
-MODULES = ("jinja2", "jsonschema", "serial")
+MODULES = ("jinja2", "jsonschema", "serial", "noise")
 
 
 def missing_modules() -> list[str]:

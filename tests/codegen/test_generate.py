@@ -117,14 +117,15 @@ def test_golden(sketches: dict[str, Sketch], name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_info_reply_and_dispatch_match_the_selection(sketches: dict[str, Sketch], name: str) -> None:
-    """INFO's constant names board, transport, hash and the sorted capabilities; the dispatch
-    table holds the selected commands, then the system commands last."""
+    """INFO's constant names board, transport, hash and the sorted capabilities (and, for a
+    transport that takes a key, whether it has one); the dispatch table holds the selected
+    commands, then the system commands last."""
     sketch, (_, capabilities) = sketches[name], CASES[name]
     assert sketch.capabilities == capabilities
     info = helpers.info_reply_in_sketch(sketch.content)
     assert info == {"board": sketch.board, "transport": sketch.transport, "fw": info["fw"], "hash": sketch.hash,
                     "capabilities": capabilities, "window": info["window"], "checksum": "xor", "ids": 1,
-                    "frames": "crc7"}
+                    "frames": "crc7", **({"auth": "none"} if sketch.transport == "wifi_tcp" else {})}
     assert re.fullmatch(r"[0-9a-f]{8}", sketch.hash)
     assert helpers.dispatch_names(sketch.content) == capabilities + SYSTEM
     for command in capabilities + SYSTEM:

@@ -7,6 +7,7 @@ compiles with avr-g++ against Debian's Arduino AVR core, what they refuse says w
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -215,6 +216,7 @@ def test_a_secret_is_never_shown() -> None:
 
 D1_OPTIONS = {"custom_firmware_transport": "wifi_tcp", "custom_firmware_wifi_ssid": "my-network",
               "custom_firmware_wifi_password": "", "custom_firmware_baud_rate": "115200"}
+KEY = base64.b64encode(bytes(range(1, 33))).decode()  # what `python -m generator keygen` prints
 
 
 def test_empty_secret_from_an_unset_variable_names_option_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,6 +236,55 @@ def test_an_explicitly_empty_password_is_an_open_network() -> None:
     assert sketch.board == "wemos_d1_mini"
 
 
+# ---- case 10: the WiFi key: never shown, checked, warned about when absent -----------------
+
+def d1_with_key(value: str, **env_vars: list[str]) -> Selection:
+    return Selection.from_platformio("d1_mini", "d1_mini", {**D1_OPTIONS, "custom_firmware_wifi_key": value},
+                                     mcu="esp8266", env_vars=env_vars)
+
+
+def test_a_key_from_an_unset_variable_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIRMWARE_WIFI_KEY", raising=False)
+    message = error_of(d1_with_key("", custom_firmware_wifi_key=["FIRMWARE_WIFI_KEY"]))
+    assert ("WIFI_KEY is empty (custom_firmware_wifi_key in [env:d1_mini]): it reads the environment variable "
+            "FIRMWARE_WIFI_KEY, which is unset or empty") in message
+
+
+@pytest.mark.parametrize("wrong", [KEY[:-8] + "=" * 0, base64.b64encode(b"k" * 31).decode(), KEY[:-1] + "!",
+                                   KEY + KEY])
+def test_a_short_or_malformed_key_is_an_error_naming_option_and_variable(wrong: str) -> None:
+    """Short, long or not base64: the option and the variable are named, the value never."""
+    message = error_of(d1_with_key(wrong, custom_firmware_wifi_key=["FIRMWARE_WIFI_KEY"]))
+    assert "WIFI_KEY (custom_firmware_wifi_key in [env:d1_mini], from FIRMWARE_WIFI_KEY)" in message
+    assert "python -m generator keygen" in message and wrong not in message and wrong[:12] not in message
+
+
+def test_without_a_key_one_warning_and_info_says_none() -> None:
+    sketch = generate(d1_with_key(""), "d1")
+    assert [w for w in sketch.warnings if "anyone" in w] == [
+        "custom_firmware_wifi_key in [env:d1_mini] is not set: anyone who reaches this board over wifi_tcp can "
+        "drive it (INFO says \"auth\":\"none\"); make a key with `python -m generator keygen`, export "
+        "FIRMWARE_WIFI_KEY=<it> and set custom_firmware_wifi_key = ${sysenv.FIRMWARE_WIFI_KEY} in [env:d1_mini]"]
+    assert helpers.info_reply_in_sketch(sketch.content)["auth"] == "none"
+    assert "bearssl" not in sketch.content and "fw_noise" not in sketch.content
+
+
+def test_with_a_key_info_says_noise_and_the_key_is_only_in_its_array() -> None:
+    """The key's bytes appear once, as the transport's array; its text nowhere, not in a comment;
+    the selection hash does not depend on it."""
+    sketch = generate(d1_with_key(KEY), "d1")
+    assert not [w for w in sketch.warnings if "anyone" in w]
+    assert helpers.info_reply_in_sketch(sketch.content)["auth"] == "noise"
+    array = "{" + ", ".join(f"0x{b:02X}" for b in range(1, 33)) + "}"
+    assert sketch.content.count(array) == 1
+    assert f"static const uint8_t wifi_tcp_key[FW_NOISE_KEY] = {array};" in sketch.content
+    assert KEY not in sketch.content and KEY[:16] not in sketch.content
+    comments = "\n".join(line for line in sketch.content.splitlines() if line.lstrip().startswith("//"))
+    assert "0x01, 0x02" not in comments
+    other = base64.b64encode(bytes(range(101, 133))).decode()
+    assert generate(d1_with_key(other), "d1").hash == sketch.hash
+
+
 def test_env_vars_and_inherited_options_come_from_platformio_ini(tmp_path: Path) -> None:
     """${sysenv.X} is read from the raw file; EnvOptions knows which options are inherited."""
     ini = tmp_path / "platformio.ini"
@@ -248,13 +299,14 @@ def test_env_vars_and_inherited_options_come_from_platformio_ini(tmp_path: Path)
 
 def test_inherited_setting_another_env_uses_is_silent() -> None:
     """The shipped [env]'s baud rate, inherited by a wifi_tcp env: no warning on every build."""
-    options = {**D1_OPTIONS, "custom_firmware_wifi_password": "pw"}
+    options = {**D1_OPTIONS, "custom_firmware_wifi_password": "pw", "custom_firmware_wifi_key": KEY}
     sketch = generate(Selection.from_platformio("d1_mini", "d1_mini", options, mcu="esp8266",
                                                 inherited=["custom_firmware_baud_rate"]), "d1")
     assert sketch.warnings == []
     own = generate(Selection.from_platformio("d1_mini", "d1_mini", options, mcu="esp8266"), "d1")
     assert own.warnings == ["custom_firmware_baud_rate in [env:d1_mini] is not used by this selection "
-                            "(settings: TCP_PORT, WIFI_PASSWORD, WIFI_SSID)"]
+                            "(settings: TCP_HANDSHAKE_TIMEOUT_MS, TCP_IDLE_TIMEOUT_S, TCP_PORT, WIFI_KEY, "
+                            "WIFI_PASSWORD, WIFI_SSID)"]
 
 
 @pytest.mark.parametrize(("typo", "closest"), [("custom_firmware_baud_rat", "custom_firmware_baud_rate"),

@@ -17,6 +17,7 @@ from serial import SerialException
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient
 from generator.sim.esp8266.board import HostBoard
+from generator.values import new_key
 from testsupport import esp8266host, helpers
 
 BUSY = b'{"ok":0,"cmd":"","error":"busy"}\n'
@@ -53,16 +54,19 @@ def waiting_lines(link: socket.socket) -> int:
 
 def test_the_shipped_d1_mini_env_runs(tmp_path: Path) -> None:
     """`python -m generator generate --env d1_mini` (hardware.ini enabled, as the README says)
-    builds for the host and answers INFO with that env's selection."""
+    builds for the host and answers INFO with that env's selection, over Noise with the env's key."""
     esp8266host.need_archive()
     project = helpers.with_hardware_envs(tmp_path / "project").parent
+    key = new_key()  # the env reads it from FIRMWARE_WIFI_KEY, as the password
     done = helpers.run_generator("generate", "--env", "d1_mini", "--project-dir", str(project),
-                                 "-o", str(tmp_path / "d1_mini"), env={"FIRMWARE_WIFI_PASSWORD": "secret"})
+                                 "-o", str(tmp_path / "d1_mini"),
+                                 env={"FIRMWARE_WIFI_PASSWORD": "secret", "FIRMWARE_WIFI_KEY": key})
     assert done.returncode == 0, done.stderr
     with HostBoard(esp8266host.core().build(tmp_path / "d1_mini" / "d1_mini.ino")) as board:
         board.wait_listening()
-        with BoardClient(board.tcp_url, 115200, timeout=3.0) as client:
+        with BoardClient(board.tcp_url, 115200, timeout=3.0, key=key) as client:
             info = client.info()
+            assert client.request("INFO")["auth"] == "noise"
     assert (info.board, info.transport, info.capabilities) == ("wemos_d1_mini", "wifi_tcp", ["dht_read", "relay_set"])
 
 

@@ -32,7 +32,7 @@ def test_missing_modules_are_installed_into_that_python(bare_python: Path) -> No
     assert subprocess.run(check, capture_output=True).returncode != 0
     result = run_ensure(bare_python, helpers.ROOT / "requirements-generator.txt")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "installing jinja2, jsonschema, serial into PlatformIO's Python" in result.stdout
+    assert "installing jinja2, jsonschema, serial, noise into PlatformIO's Python" in result.stdout
     assert subprocess.run(check, capture_output=True).returncode == 0
     again = run_ensure(bare_python, helpers.ROOT / "requirements-generator.txt")
     assert again.returncode == 0 and again.stdout == ""   # nothing missing: silent, no pip run

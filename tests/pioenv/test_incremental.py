@@ -20,6 +20,7 @@ from generator.errors import FirmwareError
 from generator.paths import TEMPLATES
 from generator.pioenv import envsketch
 from generator.pioenv.options import EnvOptions, Hardware, option_sections
+from generator.values import new_key
 from testsupport import helpers
 
 OPTIONS = EnvOptions("uno", {"custom_firmware_transport": "serial_standard", "custom_firmware_commands": "gpio_write"})
@@ -150,6 +151,7 @@ def shipped_env(name: str, folder: Path) -> EnvOptions:
 def test_d1_mini_without_its_password_variable_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Case 9: FIRMWARE_WIFI_PASSWORD unset is an error naming the option and the variable."""
     monkeypatch.delenv("FIRMWARE_WIFI_PASSWORD", raising=False)
+    monkeypatch.setenv("FIRMWARE_WIFI_KEY", new_key())
     with pytest.raises(FirmwareError) as err:
         envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
                                Hardware("d1_mini", "esp8266", "espressif8266"))
@@ -158,9 +160,22 @@ def test_d1_mini_without_its_password_variable_stops(tmp_path: Path, monkeypatch
     assert helpers.files_under(tmp_path / "src") == []
 
 
+def test_d1_mini_without_its_key_variable_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FIRMWARE_WIFI_KEY unset is an error naming the option and the variable, as for the password."""
+    monkeypatch.setenv("FIRMWARE_WIFI_PASSWORD", "pw")
+    monkeypatch.delenv("FIRMWARE_WIFI_KEY", raising=False)
+    with pytest.raises(FirmwareError) as err:
+        envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
+                               Hardware("d1_mini", "esp8266", "espressif8266"))
+    assert ("WIFI_KEY is empty (custom_firmware_wifi_key in [env:d1_mini]): it reads the "
+            "environment variable FIRMWARE_WIFI_KEY") in str(err.value)
+    assert helpers.files_under(tmp_path / "src") == []
+
+
 def test_d1_mini_with_its_password_has_no_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Case 9: the baud rate the d1_mini inherits from [env] is another env's default: no warning."""
     monkeypatch.setenv("FIRMWARE_WIFI_PASSWORD", "s3cret-{{ pw }}")
+    monkeypatch.setenv("FIRMWARE_WIFI_KEY", new_key())
     result = envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
                                     Hardware("d1_mini", "esp8266", "espressif8266"))
     assert result.warnings == []

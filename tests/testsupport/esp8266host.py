@@ -9,13 +9,16 @@ content too (`generator.sim.esp8266.core`).
 from __future__ import annotations
 
 import functools
+import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from generator.errors import FirmwareError
 from generator.host.client import BoardClient
 from generator.paths import ROOT
 from generator.sim.esp8266.board import HostBoard
@@ -89,6 +92,50 @@ class Running:
         else:
             self.client.wait_ready(10.0)
         return self.client
+
+
+def client_when_free(url: str, key: str | None, within: float = 30.0) -> BoardClient:
+    """A ready client of a wifi_tcp board once it is free: until it has seen the last client
+    leave it answers `busy` (a bounded wait for that event, never a measured time)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            client = BoardClient(url, 115200, timeout=5.0, key=key)
+        except FirmwareError as exc:
+            if "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        client.wait_ready(10.0)
+        return client
+
+
+class StatusLines:
+    """The status lines a running board writes on UART0 (its pty), read as they come."""
+
+    def __init__(self, serial_port: str) -> None:
+        self.serial_port = serial_port
+        self.data = bytearray()
+        self.seen = 0  # lines already matched by wait()
+
+    def wait(self, text: bytes, within: float = 30.0) -> bytes:
+        """The next line holding `text` (after those matched before), waiting for it if need be."""
+        fd = os.open(self.serial_port, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        deadline = time.monotonic() + within
+        try:
+            while True:
+                lines = bytes(self.data).split(b"\n")[:-1]
+                for index in range(self.seen, len(lines)):
+                    if text in lines[index]:
+                        self.seen = index + 1
+                        return lines[index].rstrip(b"\r")
+                assert time.monotonic() < deadline, f"no status line with {text!r}: {bytes(self.data)!r}"
+                try:
+                    self.data += os.read(fd, 4096)
+                except BlockingIOError:
+                    time.sleep(0.02)
+        finally:
+            os.close(fd)
 
 
 def start(transport: str, workspace: Path) -> Iterator[Running]:

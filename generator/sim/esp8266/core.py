@@ -120,6 +120,24 @@ class HostCore:
     def host_dir(self) -> Path:
         return self.root / HOST_DIR
 
+    def bearssl(self, say: Callable[[str], None] = _say) -> tuple[Path, Path]:
+        """(the folder sketches include <bearssl/bearssl.h> from, libbearssl.a): the core's own
+        BearSSL (tools/sdk/ssl, what the chip links) built for the host once."""
+        with _locked(self.root.parent.parent / "build.lock"):
+            return self._bearssl(say)
+
+    def _bearssl(self, say: Callable[[str], None]) -> tuple[Path, Path]:
+        """bearssl(), the build lock held. The host Makefile links the library when it exists."""
+        lib = self.root / "tools" / "sdk" / "ssl" / "bearssl" / "build" / "libbearssl.a"
+        if not lib.is_file():
+            say("esp8266-host: building the core's BearSSL for the host once (about 1 min of CPU)")
+            done = subprocess.run(["make", "-C", str(self.root / "tools" / "sdk" / "ssl"), "native", "-j2"],
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0 or not lib.is_file():
+                raise FirmwareError(f"building the core's BearSSL (make -C tools/sdk/ssl native) failed:\n"
+                                    f"{done.stderr[-2000:]}")
+        return self.root / "tools" / "sdk" / "include", lib
+
     def build(self, sketch: Path, say: Callable[[str], None] = _say, jobs: int = 2) -> Path:
         """The host binary of `sketch` (an .ino file), built unless one of the same content is."""
         content = sketch.read_bytes()
@@ -134,6 +152,8 @@ class HostCore:
                 return binary
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.ino").write_bytes(content)
+            if b"<bearssl/bearssl.h>" in content:  # wifi_tcp with a key
+                self._bearssl(say)
             if not (self.host_dir / "bin" / "fullcore.a").is_file():
                 say("esp8266-host: building the emulated core once (about 1.5 min of CPU)")
             say(f"esp8266-host: building {sketch.name} for the host")
