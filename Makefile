@@ -4,7 +4,8 @@
 # make test-fast: lint, then the tests that neither build, compile nor simulate (no pio, no compilers,
 #             no simulated board: pytest -m "not slow", see tests/testsupport/lanes.py).
 # make lint:  ruff (configured in ruff.toml) and mypy --strict over generator/ (configured in
-#             pyproject.toml), both pinned in requirements.txt.
+#             pyproject.toml), both pinned in requirements.txt; vermin: the flash
+#             side (FLASH_PY39) runs on Python 3.9.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,9 +32,16 @@ test: deps sim lint
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -m "not slow"
 
+# What `python -m generator.flash` imports (tests/flash/test_python39.py checks that this list
+# covers it): it runs on Klipper hosts with Python 3.9, which no registry here installs, so vermin
+# checks its syntax and standard-library use against 3.9 instead.
+FLASH_PY39 := generator/__init__.py generator/boards.py generator/errors.py generator/paths.py \
+              generator/flash generator/host/__init__.py generator/host/ports.py generator/host/holders.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/vermin -t=3.9- --no-tips --violations $(FLASH_PY39)
 
 bench: deps sim
 	$(PY) bench/run.py

@@ -49,7 +49,7 @@ def report(exc: BaseException, verbose: bool = False, stream: TextIO | None = No
     out = stream or sys.stderr
     verbose = verbose or verbose_from_env()
     if verbose:
-        traceback.print_exception(exc, file=out)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=out)  # this form on 3.9 too
     if isinstance(exc, KeyboardInterrupt):
         print("error: interrupted", file=out, flush=True)
         return 130

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serial port of the board; default: the only USB-serial port that fits")
     parser.add_argument("--baud", metavar="RATE", help="115200 (default), 1m or 2m")
     parser.add_argument("--service", metavar="UNIT",
-                        help="Klipper unit to stop during the flash; default: Moonraker's, or the only one running")
+                        help="Klipper unit to stop during the flash; default: the one whose config names the port, "
+                             "Moonraker's, or the only one running")
     parser.add_argument("--moonraker", default=DEFAULT_URL, metavar="URL",
                         help=f"Moonraker that stops and starts Klipper (default {DEFAULT_URL}; its Unix "
                              "socket is used instead when it is there)")

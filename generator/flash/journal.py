@@ -1,7 +1,14 @@
 """The journal of a flash in progress: which Klipper units it stopped, when, by which process, and
-which wchisp it runs. It lives next to the port's lock (the same key), is written atomically at
-every step and removed once Klipper is back. A flash killed with SIGKILL leaves it behind: the
-next flash of that port, and `python -m generator flash --restore`, read it.
+which wchisp it runs. It lives next to the board's lock, under the same key: the board's stable
+identity (its /dev/serial/by-id link or USB serial number), so that a board plugged back in under
+another /dev/ttyUSBn is still recognised. It is written at every step and emptied once Klipper is
+back. A flash killed with SIGKILL leaves it behind: the next flash of that board, and
+`python -m generator flash --restore`, read it, whichever user they run as.
+
+It is one shared file (see `lock`), rewritten in place under the board's lock: one pwrite of under
+a page (which a SIGKILL cannot cut in two), padded with spaces to the old length so that no tail
+of an older, longer record survives; emptied rather than removed, since in the sticky folder only
+its owner could remove it.
 
 It lives in the temporary directory on purpose: a reboot, which clears it, also starts enabled
 Klipper units and ends any wchisp, so there is nothing left to put back.
@@ -16,13 +23,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from generator.errors import FirmwareError
-from generator.flash import lock
+from generator.flash import klipper, lock
 
 
 @dataclass
 class Journal:
-    """One unfinished flash of `device`."""
+    """One unfinished flash of the board known by `key`, on `device` (its real path then)."""
 
+    key: str
     device: str
     port: str
     pid: int
@@ -34,7 +42,7 @@ class Journal:
 
     @property
     def path(self) -> Path:
-        return journal_path(self.device)
+        return journal_path(self.key)
 
     def describe(self) -> str:
         units = ", ".join(self.stopped) or "no Klipper unit"
@@ -55,13 +63,13 @@ class Journal:
         return f"pid {self.wchisp_pid}: {command[:160]}"
 
 
-def journal_path(device: str) -> Path:
-    return lock.lock_path(device).with_suffix(".journal")
+def journal_path(key: str) -> Path:
+    return lock.lock_path(key).with_suffix(".journal")
 
 
-def begin(device: str, port: str) -> Journal:
-    """Record that a flash of `device` starts now, in this process."""
-    journal = Journal(device=os.path.realpath(device), port=port, pid=os.getpid(),
+def begin(key: str, device: str, port: str) -> Journal:
+    """Record that a flash of the board `key` (now on `device`, shown as `port`) starts now, here."""
+    journal = Journal(key=key, device=os.path.realpath(device), port=port, pid=os.getpid(),
                       pid_start=process_start(os.getpid()) or "",
                       started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     save(journal)
@@ -69,36 +77,46 @@ def begin(device: str, port: str) -> Journal:
 
 
 def save(journal: Journal) -> None:
-    """Write it atomically (a temporary file renamed over it), so a kill never leaves half of it."""
-    path = journal.path
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as out:
-            json.dump(asdict(journal), out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except OSError as err:
-        temporary.unlink(missing_ok=True)
-        raise FirmwareError(
-            f"Cannot write the flash journal {path}: {err.strerror}",
-            "it may belong to another user's unfinished flash: run `python -m generator flash --restore` "
-            "as that user, or remove the file",
-        ) from None
+    """Write it in place in one write of under a page, padded over what was there."""
+    _write(journal.path, json.dumps(asdict(journal), indent=1).encode())
 
 
 def clear(journal: Journal) -> None:
-    journal.path.unlink(missing_ok=True)
+    """Empty it: nothing is left to put back."""
+    _write(journal.path, b"")
 
 
-def read(device: str) -> Journal | None:
-    """The journal left for `device`, if any (an unreadable one counts as none)."""
-    return _load(journal_path(device))
+def _write(path: Path, data: bytes) -> None:
+    if len(data) >= _PAGE:
+        raise FirmwareError(f"The flash journal {path} would take {len(data)} bytes", "this is a bug: report it")
+    lock.shared_dir()
+    fd, writable = lock.open_shared(path)
+    try:
+        if not writable:
+            raise FirmwareError(
+                f"Cannot write the flash journal {path}: it belongs to {lock.owner_of(os.fstat(fd))} "
+                "and is not writable for you",
+                "it may belong to another user's unfinished flash: run `python -m generator flash --restore` "
+                "as that user, or remove the file",
+            )
+        old = os.fstat(fd).st_size
+        os.pwrite(fd, data.ljust(min(old, _PAGE - 1)), 0)  # spaces over an older, longer record
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    except OSError as err:
+        raise FirmwareError(f"Cannot write the flash journal {path}: {err.strerror}",
+                            "check the free space and permissions of that folder") from None
+    finally:
+        os.close(fd)
+
+
+def read(key: str) -> Journal | None:
+    """The journal left for the board `key`, if any."""
+    return _load(journal_path(key))
 
 
 def pending() -> list[Journal]:
-    """Every journal left behind, whatever the port."""
+    """Every journal left behind, whatever the board."""
     found = [_load(path) for path in sorted(lock.LOCK_DIR.glob("*.journal"))] if lock.LOCK_DIR.is_dir() else []
     return [journal for journal in found if journal]
 
@@ -113,6 +131,25 @@ def process_start(pid: int) -> str | None:
 
 
 def _load(path: Path) -> Journal | None:
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        return Journal(**json.loads(path.read_text()))
+    """The journal in `path`: None if there is none, or if it is empty, unreadable as JSON, or names
+    anything but Klipper units (it is writable by every user: it must not start other services).
+    One another user keeps from us is a FirmwareError naming its owner."""
+    opened = lock.open_existing(path)
+    if opened is None:
+        return None
+    fd, _ = opened
+    try:
+        raw = os.pread(fd, _PAGE, 0)
+    except OSError as err:
+        raise FirmwareError(f"Cannot read the flash journal {path}: {err.strerror}", "remove it if no flash runs") \
+            from None
+    finally:
+        os.close(fd)
+    with contextlib.suppress(ValueError, TypeError):
+        journal = Journal(**json.loads(raw)) if raw.strip() else None
+        if journal and all(klipper.is_klipper_unit(unit) for unit in journal.stopped):
+            return journal
     return None
+
+
+_PAGE = 4096

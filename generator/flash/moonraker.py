@@ -40,10 +40,11 @@ class MoonrakerUnavailable(Exception):
 class MoonrakerError(Exception):
     """Moonraker answered, with an error: `status` is its HTTP status (401, 404, 500, 503, ...)."""
 
-    def __init__(self, status: int, message: str, what: str, label: str = "HTTP") -> None:
+    def __init__(self, status: int, message: str, what: str, label: str = "HTTP", keyed: bool = False) -> None:
         super().__init__(f"{what}: {label} {status} {message}" if status else f"{what}: {message}")
         self.status = status
         self.message = message
+        self.keyed = keyed  # the request carried an API key
 
     @property
     def refused(self) -> bool:
@@ -79,6 +80,16 @@ def connect(url: str, socket_path: Path | None, api_key: str | None) -> Moonrake
     return Moonraker(url, api_key)
 
 
+@dataclass(frozen=True)
+class PrintStatus:
+    """What a print is doing (print_stats.state: printing, paused, standby, complete, cancelled,
+    error) and what Klippy is doing (webhooks.state: ready, startup, shutdown, error)."""
+
+    state: str
+    klippy: str
+    message: str
+
+
 @dataclass
 class Moonraker:
     """Moonraker at `url` (HTTP) or at the Unix socket `socket_path`; queries wait `timeout`
@@ -98,21 +109,58 @@ class Moonraker:
         return self.url + (" with an API key" if self.api_key else "")
 
     def system_info(self) -> dict[str, Any]:
-        """`system_info`: instance_ids, available_services and service_state among others."""
-        info = self._call("GET", "/machine/system_info", "machine.system_info", {}, self.timeout)
+        """`system_info`: instance_ids, available_services and service_state among others. A 404
+        here means that what answers is not Moonraker (Moonraker always serves this path)."""
+        try:
+            info = self._call("GET", "/machine/system_info", "machine.system_info", {}, self.timeout)
+        except MoonrakerError as err:
+            if err.status != 404:
+                raise
+            raise MoonrakerUnavailable(f"{self.where} answered 404 to /machine/system_info, which every "
+                                       "Moonraker serves: it is some other server, not Moonraker") from None
         system_info = info.get("system_info") if isinstance(info, dict) else None
         if not isinstance(system_info, dict):
             raise MoonrakerUnavailable(f"{self.where} answered, but not like Moonraker")
         return system_info
 
-    def print_state(self) -> str:
-        """print_stats.state: printing, paused, standby, complete, cancelled or error."""
-        result = self._call("GET", "/printer/objects/query?print_stats", "printer.objects.query",
-                            {"objects": {"print_stats": None}}, self.timeout)
+    def klippy_state(self) -> str:
+        """server.info's klippy_state: disconnected, startup, ready, error or shutdown."""
+        info = self._call("GET", "/server/info", "server.info", {}, self.timeout)
+        return str(info.get("klippy_state", "unknown")) if isinstance(info, dict) else "unknown"
+
+    def klippy_socket(self) -> Path | None:
+        """The Klippy socket this Moonraker connects to ([server] klippy_uds_address), if it says."""
         try:
-            return str(result["status"]["print_stats"]["state"])
+            config = self._call("GET", "/server/config", "server.config", {}, self.timeout)
+            address = config["config"]["server"]["klippy_uds_address"]
+        except (MoonrakerError, MoonrakerUnavailable, KeyError, TypeError):
+            return None
+        return Path(str(address)).expanduser() if address else None
+
+    def print_status(self) -> PrintStatus:
+        """print_stats.state with Klippy's own state (the webhooks object)."""
+        status = self._query("print_stats", "webhooks")
+        try:
+            return PrintStatus(str(status["print_stats"]["state"]), *self._webhooks(status))
         except (KeyError, TypeError):  # {} while Klippy starts up or is in an error state
             raise MoonrakerError(0, "print_stats has no state (Klippy is not ready)", "print state") from None
+
+    def klippy_message(self) -> str:
+        """Klippy's own word on its state (webhooks.state_message), e.g. why it shut down."""
+        return self._webhooks(self._query("webhooks"))[1]
+
+    def _query(self, *objects: str) -> dict[str, Any]:
+        result = self._call("GET", "/printer/objects/query?" + "&".join(objects), "printer.objects.query",
+                            {"objects": dict.fromkeys(objects)}, self.timeout)
+        status = result.get("status") if isinstance(result, dict) else None
+        return status if isinstance(status, dict) else {}
+
+    @staticmethod
+    def _webhooks(status: dict[str, Any]) -> tuple[str, str]:
+        webhooks = status.get("webhooks")
+        if not isinstance(webhooks, dict):
+            return "unknown", ""
+        return str(webhooks.get("state", "unknown")), str(webhooks.get("state_message", "")).strip()
 
     def stop_service(self, service: str) -> None:
         self._service_action("stop", service)
@@ -140,7 +188,7 @@ class Moonraker:
             with _OPENER.open(request, timeout=timeout) as response:
                 body = json.load(response)
         except urllib.error.HTTPError as err:
-            raise MoonrakerError(err.code, _error_message(err), what) from None
+            raise MoonrakerError(err.code, _error_message(err), what, keyed=bool(self.api_key)) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
             raise MoonrakerUnavailable(f"{self.url} does not answer ({getattr(err, 'reason', err)})") from None
         except ValueError:

@@ -31,6 +31,17 @@ class SerialPort:
     bridge: str | None = None  # the board's bridge it is (CH340, ...); set by `list_candidates`
 
     @property
+    def identity(self) -> str:
+        """What stays the same when the board is unplugged and plugged back in under another
+        /dev/ttyUSBn: its by-id link when no other port shares it, else its USB serial number,
+        else its by-path link (the same USB socket), else its device."""
+        if self.name in self.by_id:
+            return self.name
+        if self.serial_number and self.vid is not None:
+            return f"usb-{self.usb_id}-{self.serial_number}"
+        return self.by_path[0] if self.by_path else self.device
+
+    @property
     def usb_id(self) -> str:
         return f"{self.vid:04x}:{self.pid:04x}" if self.vid is not None and self.pid is not None else "?:?"
 

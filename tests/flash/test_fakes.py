@@ -50,9 +50,9 @@ def test_fake_wchisp_accepts_the_real_grammar(
     done = run("wchisp", "-s", "-p", board.path, "-b", baud, "flash", str(image), "-R")
     assert done.returncode == 0, done.stderr
     assert "Verify OK" in done.stdout and "Device reset" not in done.stdout
-    chunks = -(-image.stat().st_size // 56) + 1  # 56-byte chunks and the empty last one
+    chunks = -(-image.stat().st_size // 56)  # 56-byte chunks; the write ends with an empty one, the verify not
     set_baud = [] if baud == "115200" else [0xC5]
-    assert board.requests == [*set_baud, 0xA1, 0xA1, 0xA7, 0xA4, 0xA3, *[0xA5] * chunks, 0xA3, *[0xA6] * chunks]
+    assert board.requests == [*set_baud, 0xA1, 0xA1, 0xA7, 0xA4, 0xA3, *[0xA5] * (chunks + 1), 0xA3, *[0xA6] * chunks]
     assert board.flash[:image.stat().st_size] == image.read_bytes()  # it really wrote the image
     if set_baud:
         assert f"Switching baudrate to: {1000000 if '1' in baud else 2000000} baud" in done.stdout
@@ -82,6 +82,28 @@ def test_fake_wchisp_prints_what_wchisp_prints(fake_system: FakeSystem, board: F
         "Device reset",
     ]
     assert board.requests[-1] == 0xA2  # ISP_END
+
+
+def test_fake_wchisp_pads_the_image_to_whole_sectors_as_wchisp_0_3_0_does(
+    fake_system: FakeSystem, board: FakeBoard, tmp_path: Path
+) -> None:
+    firmware = tmp_path / "klipper.bin"
+    firmware.write_bytes(bytes(range(1, 256)) * 78 + bytes(range(1, 115)))  # 20004 bytes
+    assert firmware.stat().st_size == 20004
+    done = run("wchisp", "-s", "-p", board.path, "flash", str(firmware))
+    assert done.returncode == 0, done.stderr
+    for said in ("Firmware size: 20480", "Erased 21 code flash sectors", "Code flash 20480 bytes written"):
+        assert f"[INFO] {said}\n" in done.stdout
+    assert board.flash[:20480] == firmware.read_bytes() + bytes(476)  # padded with zeros, as written
+
+
+def test_fake_wchisp_erases_at_least_8_sectors_and_warns(fake_system: FakeSystem, board: FakeBoard,
+                                                          tmp_path: Path) -> None:
+    firmware = tmp_path / "small.bin"
+    firmware.write_bytes(bytes(range(1, 256)) * 4)  # 1020 bytes: one sector, two to erase
+    done = run("wchisp", "-s", "-p", board.path, "flash", str(firmware))
+    assert "[WARN] erase_code: set min number of erased sectors to 8\n" in done.stdout
+    assert "[INFO] Erased 8 code flash sectors\n" in done.stdout and "Firmware size: 1024" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -203,14 +225,14 @@ def test_fake_sudo_without_rights_fails_at_once_with_the_real_message(fake_syste
 
 
 def test_fake_systemctl_slow_stop_goes_on_when_systemctl_is_killed(fake_system: FakeSystem) -> None:
-    fake_system.add_unit("klipper.service", stop_delay=1.0)
+    fake_system.add_unit("klipper.service", stop_delay=5.0)
     process = subprocess.Popen(["systemctl", "stop", "klipper.service"])
     while fake_system.unit("klipper.service")["state"] != "deactivating":
         time.sleep(0.02)
     process.kill()  # as Moonraker's 2 s timeout does
     process.wait()
     assert run("systemctl", "is-active", "klipper.service").stdout == "deactivating\n"
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120  # only if it never ends
     while fake_system.unit("klipper.service")["state"] != "inactive" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fake_system.unit("klipper.service")["state"] == "inactive"  # systemd's job finished it

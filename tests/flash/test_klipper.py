@@ -44,7 +44,7 @@ def test_moonraker_names_its_own_unit(fake_system: FakeSystem, moonraker: FakeMo
     fake_system.add_unit("klipper-2.service")
     fake_system.configure(moonraker={"instance": "klipper-2", "available": ["klipper-2"]})
     client = Moonraker(moonraker.url)
-    client.print_state()  # Klippy has connected: Moonraker knows its unit
+    client.print_status()  # Klippy has connected: Moonraker knows its unit
     service = klipper.find_service(None, client, client.system_info())
     assert (service.unit, service.moonraker) == ("klipper-2.service", client)
     named = klipper.find_service("klipper-1", client, client.system_info())

@@ -18,11 +18,11 @@ def test_system_info_and_print_state(fake_system: FakeSystem, moonraker: FakeMoo
     fake_system.add_unit("klipper-1.service")
     fake_system.configure(moonraker={"instance": "klipper-1", "available": ["klipper-1"], "print_state": "paused"})
     client = Moonraker(moonraker.url)
-    assert client.print_state() == "paused"
+    assert client.print_status().state == "paused"
     info = client.system_info()
     assert info["instance_ids"]["klipper"] == "klipper-1"
     assert info["service_state"]["klipper-1"]["active_state"] == "active"
-    assert client.print_state() == "paused"
+    assert client.print_status().state == "paused"
 
 
 def test_stop_and_start_change_the_unit(fake_system: FakeSystem, moonraker: FakeMoonraker) -> None:
@@ -51,20 +51,20 @@ def test_klippy_down_makes_print_state_an_error(fake_system: FakeSystem, moonrak
     fake_system.add_unit("klipper.service", state="inactive")
     client = Moonraker(moonraker.url)
     with pytest.raises(MoonrakerError, match="HTTP 404 Not Found") as never:  # Klippy never connected
-        client.print_state()
+        client.print_status()
     assert never.value.status == 404
     fake_system.update_unit("klipper.service", state="active")
-    assert client.print_state() == "standby"
+    assert client.print_status().state == "standby"
     fake_system.update_unit("klipper.service", state="inactive")
     with pytest.raises(MoonrakerError, match="HTTP 503 Klippy Host not connected"):
-        client.print_state()
+        client.print_status()
 
 
 def test_the_socket_answers_without_a_key(fake_system: FakeSystem, moonraker: FakeMoonraker) -> None:
     fake_system.add_unit("klipper.service")
     fake_system.configure(moonraker={"trusted": False, "api_key": "secret"})
     client = Moonraker(socket_path=moonraker.socket_path)
-    assert client.print_state() == "standby"
+    assert client.print_status().state == "standby"
     with pytest.raises(MoonrakerError, match="400 Service 'nosuch' not allowed"):
         client.stop_service("nosuch")
     client.stop_service("klipper")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 ENV = "FAKE_SYSTEM_DIR"
 HOLDER = Path(__file__).with_name("holder.py")
+KLIPPY = "/home/pi/klipper/klippy/klippy.py"  # where KIAUH puts Klipper
 
 
 def state_dir() -> Path:
@@ -64,15 +65,15 @@ def start_unit(unit: dict) -> None:
     if unit.get("start_fails"):
         unit["state"] = "failed"
         return
-    if unit.get("port"):
+    if unit.get("port") or unit.get("klippy"):
+        klippy = ["--", KLIPPY, *unit["klippy"]] if unit.get("klippy") else []
         holder = subprocess.Popen(
-            [sys.executable, str(HOLDER), unit["port"], "--flock"],
+            [sys.executable, str(HOLDER), unit.get("port") or "-", "--flock", *klippy],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         unit["pid"] = holder.pid
-        deadline = time.monotonic() + 5
-        while not holds(holder.pid, unit["port"]) and time.monotonic() < deadline:
+        while unit.get("port") and not holds(holder.pid, unit["port"]) and alive(holder.pid):
             time.sleep(0.01)
     unit["state"] = "active"
 
@@ -102,11 +103,15 @@ def _finish_stop(name: str, delay: float) -> None:
 
 
 def end_process(pid: int) -> None:
-    """SIGTERM `pid` and wait until it is gone (or a zombie, which holds nothing)."""
+    """SIGTERM `pid` and wait until it is gone (or a zombie, which holds nothing), as systemd does:
+    SIGKILL if it has not ended after 5 s (TimeoutStopSec, shortened), so it always ends."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 5
-    while alive(pid) and time.monotonic() < deadline:
+    while alive(pid):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.01)

@@ -4,12 +4,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import serial
 
 FLASH = """
 import argparse, pathlib, sys
 sys.path.insert(0, {root!r})
 from generator.flash import cli
+from generator.host import ports
+ports.LINK_DIRS = tuple(pathlib.Path(p) for p in {links!r}) or ports.LINK_DIRS
 parser = argparse.ArgumentParser()
 cli.add_arguments(parser)
 sys.exit(cli.run(parser.parse_args([*sys.argv[1:], "--project-dir", {project!r}])))
@@ -17,15 +22,34 @@ sys.exit(cli.run(parser.parse_args([*sys.argv[1:], "--project-dir", {project!r}]
 ROOT = Path(__file__).parents[3]
 
 
-def start_flash(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start a flash with `args` in its own session; its TMPDIR (the port locks) is `project`."""
-    code = FLASH.format(root=str(ROOT), project=str(project))
+def start_flash(project: Path, *args: str, env: dict[str, str] | None = None, tmpdir: Path | None = None,
+                user: Other | None = None, links: tuple[Path, ...] = ()) -> subprocess.Popen[str]:
+    """Start a flash with `args` in its own session; its TMPDIR (the port locks) is `tmpdir`, by
+    default `project`; as `user` when given (through setpriv, with an interpreter that user can run);
+    with `links` as its /dev/serial/by-id and by-path folders when given."""
+    code = FLASH.format(root=str(ROOT), project=str(project), links=[str(link) for link in links])
     project.mkdir(exist_ok=True)
+    (tmpdir or project).mkdir(parents=True, exist_ok=True)  # else Python's tempfile falls back to /tmp
+    command = [sys.executable, "-c", code, *args]
+    extra = {"TMPDIR": str(tmpdir or project)}
+    if user:
+        command = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--",
+                   user.python, *command[1:]]
+        extra.update(HOME=str(user.home), PYTHONPATH=str(Path(serial.__file__).parents[1]))
     return subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "TMPDIR": str(project), **(env or {})},
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, **extra, **(env or {})},
     )
+
+
+@dataclass(frozen=True)
+class Other:
+    """Another user of the host, and a Python it may run (root's may live in a private /root)."""
+
+    uid: int
+    gid: int
+    home: Path
+    python: str
 
 
 def read_until(process: subprocess.Popen[str], text: str) -> list[str]:

@@ -18,12 +18,29 @@ Derived from Arksine/moonraker d5ee17128bb88434aacdab90c2e9e990e2b64e4a:
   when detected at startup; others get 400 "Service '<name>' not allowed" (machine.py:246-251,
   334-349, 1040-1057); service_state is a cache refreshed every 2 s (machine.py:1063-1065).
 
-state.json "moonraker": {"instance": unit Klippy runs under (default "klipper"), "klippy":
-"never" (it never connects) or "startup" (connected, no print_stats yet), "available": [...]
-(else detected at the first request, which stands for Moonraker's start), "print_state":
+- every Moonraker detects every unit `systemctl list-units` shows whose name matches
+  klipper[_-]?N or moonraker[_-]?N, so on a host with several printers each lists every Klipper unit; its own
+  Klippy is the one whose socket it connects to (moonraker.conf [server] klippy_uds_address,
+  default /tmp/klippy_uds), and instance_ids.klipper is that Klippy's unit, found from the socket
+  peer's pid (machine.py:246-251, 340-360, 1040-1057; klippy_connection.py:60-75, 137-143, 342-350);
+- /server/info gives klippy_connected and klippy_state (disconnected, startup, ready, error,
+  shutdown: common.py:138-143), /server/config the parsed configuration (server.py:510-553);
+- after an emergency stop or an MCU error Klippy is "shutdown" and keeps an interrupted print
+  "paused" (virtual_sdcard's shutdown handler pauses it); the `webhooks` object carries that state
+  and its message.
+
+state.json "moonraker" (or the key named by `name`, one per Moonraker on a host with several):
+{"instance": unit Klippy runs under (default "klipper"), "klippy": "never" (it never connects),
+"startup" (connected, no print_stats yet), "shutdown" or "error" (with "message"), "available":
+[...] (else detected at the first request, which stands for Moonraker's start), "print_state":
 "standby", "trusted": true, "force_logins": false (401 even when trusted), "api_key": null,
 "sudo": rights of Moonraker's own sudo (default: the user's), "action_delay": seconds before an
-action}.
+action, "uds": its klippy_uds_address, "port": its [server] port}.
+
+systemd_cli's 2 s limit is applied by what it stands for, not by the clock: a `sudo systemctl`
+whose unit takes longer than SHELL_TIMEOUT to stop (its "stop_delay") is cancelled once it has
+queued the stop job, as the real timeout would; any other runs to its end however slow the
+machine is, so a loaded test machine never turns a quick stop into a timeout.
 """
 from __future__ import annotations
 
@@ -56,8 +73,8 @@ class RpcError(Exception):
 class FakeMoonraker:
     """The HTTP API on loopback (`url`) and, if `socket_path` is given, the Unix socket."""
 
-    def __init__(self, socket_path: Path | None = None, poll: float = 2.0) -> None:
-        self.core = _Core(poll)
+    def __init__(self, socket_path: Path | None = None, poll: float = 2.0, name: str = "moonraker") -> None:
+        self.core = _Core(poll, name)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.core = self.core  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -110,7 +127,8 @@ class FakeMoonraker:
 class _Core:
     """What both transports share: Klippy's connection, the service cache, the actions."""
 
-    def __init__(self, poll: float) -> None:
+    def __init__(self, poll: float, name: str) -> None:
+        self.name = name
         self.ever_connected = False
         self.available: list[str] | None = None
         self.service_state: dict[str, dict[str, str]] = {}
@@ -120,7 +138,7 @@ class _Core:
         threading.Thread(target=self._poll_states, daemon=True).start()
 
     def config(self) -> dict:
-        return {**DEFAULTS, **fakesys.read_state().get("moonraker", {})}
+        return {**DEFAULTS, **fakesys.read_state().get(self.name, {})}
 
     def services(self, detect: bool = True) -> list[str]:
         config = self.config()
@@ -170,19 +188,44 @@ class _Core:
             "provider": "systemd_cli",
             "available_services": self.services(),
             "service_state": self.service_state,
-            "instance_ids": {"moonraker": "moonraker", "klipper": instance},
+            "instance_ids": {"moonraker": self.name, "klipper": instance},
         }}
 
-    def print_stats(self) -> dict:
+    def klippy_state(self) -> str:
+        if not self.klippy_connected():
+            return "disconnected"
+        said = self.config().get("klippy")
+        return said if said in ("startup", "shutdown", "error") else "ready"
+
+    def server_info(self) -> dict:
+        return {"klippy_connected": self.klippy_connected(), "klippy_state": self.klippy_state(),
+                "components": ["machine", "klippy_connection"], "failed_components": [], "warnings": [],
+                "moonraker_version": "v0.9.3-fake", "api_version": [1, 5, 0], "api_version_string": "1.5.0"}
+
+    def server_config(self) -> dict:
+        config = self.config()
+        server = {"host": "0.0.0.0", "port": config.get("port", 7125),
+                  "klippy_uds_address": config.get("uds", "/tmp/klippy_uds")}
+        return {"config": {"server": server}, "orig": {"server": dict(server)}, "files": []}
+
+    def query(self, objects: list[str]) -> dict:
+        """printer.objects.query: print_stats and webhooks (Klipper answers {} for others)."""
         connected = self.klippy_connected()
         if not self.ever_connected:
             raise RpcError(404, "Not Found")
         if not connected:
             raise RpcError(503, "Klippy Host not connected")
-        if self.config().get("klippy") == "startup":  # no print_stats object yet: {} (webhooks.py:505-508)
-            return {"eventtime": 1234.5, "status": {"print_stats": {}}}
-        return {"eventtime": 1234.5, "status": {"print_stats": {
-            "state": self.config()["print_state"], "filename": "benchy.gcode", "message": ""}}}
+        config, state = self.config(), self.klippy_state()
+        messages = {"ready": "Printer is ready", "startup": "Printer is not ready\nThe klippy host software is "
+                    "attempting to connect.", "shutdown": config.get("message", "Shutdown due to M112 command"),
+                    "error": config.get("message", "Config error")}
+        available = {
+            "webhooks": {"state": state, "state_message": messages[state]},
+            # no print_stats object during startup: {} (webhooks.py:505-508)
+            "print_stats": {} if state == "startup" else {
+                "state": config["print_state"], "filename": "benchy.gcode", "message": ""},
+        }
+        return {"eventtime": 1234.5, "status": {name: available.get(name, {}) for name in objects}}
 
     def service_action(self, action: str, service: str) -> str:
         fakesys.log(f"moonraker {action} {service}")
@@ -200,9 +243,9 @@ class _Core:
             env["FAKE_SUDO_RIGHTS"] = config["sudo"]
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, env=env)
-        try:
-            failed = process.wait(SHELL_TIMEOUT) != 0
-        except subprocess.TimeoutExpired:  # ShellCommand.cancel: SIGTERM, 2 s, SIGKILL; then 0.5 s
+        if not self._times_out(action, service, process):
+            failed = process.wait() != 0
+        else:  # ShellCommand.cancel: SIGTERM, 2 s, SIGKILL; then 0.5 s
             process.terminate()
             try:
                 process.wait(2)
@@ -214,6 +257,16 @@ class _Core:
         if failed:
             raise RpcError(500, f"Error running shell command: '{' '.join(command)}'")
         return "ok"
+
+    def _times_out(self, action: str, service: str, process: subprocess.Popen) -> bool:
+        """Whether systemd_cli's 2 s limit cuts this command short: only a stop slower than it, and
+        only once the job is queued (the unit is deactivating) or the command has ended."""
+        unit = fakesys.read_state()["units"].get(f"{service}.service", {})
+        if action != "stop" or unit.get("state") != "active" or unit.get("stop_delay", 0) <= SHELL_TIMEOUT:
+            return False
+        while process.poll() is None and fakesys.read_state()["units"][f"{service}.service"]["state"] == "active":
+            time.sleep(0.02)
+        return process.poll() is None
 
     def rpc(self, raw: bytes) -> dict | None:
         """One JSON-RPC request from the socket; None for a notification (no id)."""
@@ -228,8 +281,12 @@ class _Core:
         try:
             if method == "machine.system_info":
                 result = self.system_info()
+            elif method == "server.info":
+                result = self.server_info()
+            elif method == "server.config":
+                result = self.server_config()
             elif method == "printer.objects.query":
-                result = self.print_stats()
+                result = self.query(list((params.get("objects") or {}).keys()))
             elif method in ("machine.services.stop", "machine.services.start", "machine.services.restart"):
                 result = self.service_action(method.rsplit(".", 1)[1], str(params.get("service", "")))
             else:
@@ -268,8 +325,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if method == "GET" and url.path == "/machine/system_info":
                 result = self.core.system_info()
+            elif method == "GET" and url.path == "/server/info":
+                result = self.core.server_info()
+            elif method == "GET" and url.path == "/server/config":
+                result = self.core.server_config()
             elif method == "GET" and url.path == "/printer/objects/query":
-                result = self.core.print_stats()
+                result = self.core.query(list(query.keys()))
             elif method == "POST" and url.path in ("/machine/services/stop", "/machine/services/start",
                                                    "/machine/services/restart"):
                 result = self.core.service_action(url.path.rsplit("/", 1)[1], (query.get("service") or [""])[0])

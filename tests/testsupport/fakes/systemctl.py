@@ -1,6 +1,15 @@
 #!/usr/bin/env python3
 """Fake systemctl: units live in $FAKE_SYSTEM_DIR/state.json. Accepts only the real grammar for
-list-units, is-active, start and stop, with systemctl's own messages and exit codes.
+list-units, is-active, show, start and stop, with systemctl's own messages and exit codes.
+
+`show UNIT -p A,B [--value]` prints `A=...` lines (values only with --value) for MainPID (the
+unit's process, 0 when it runs none), User, EnvironmentFiles (`PATH (ignore_errors=no)`) and
+ExecStart (`{ path=... ; argv[]=... ; ignore_errors=no ; ... }`, its $VARIABLES unexpanded), in
+systemctl's format (not checked against a live systemd: none runs here). A unit's "klippy"
+(Klippy's arguments), "environment_file" and "user" make a KIAUH unit: ExecStart
+`/home/pi/klippy-env/bin/python $KLIPPER_ARGS`, with KLIPPER_ARGS in the environment file;
+without an environment file, the arguments are in ExecStart itself, as Klipper's own
+install-*.sh writes it.
 
 A unit with "stop_delay" is "deactivating" that long after a stop (Klipper finishing its
 shutdown); systemctl waits for the stop job, which goes on if systemctl is killed, as systemd's
@@ -14,14 +23,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import fakesys
 
-FLAGS = {"--all", "-a", "--plain", "--no-legend", "--no-pager", "--quiet", "-q", "--full", "-l"}
+FLAGS = {"--all", "-a", "--plain", "--no-legend", "--no-pager", "--quiet", "-q", "--full", "-l", "--value"}
+PYTHON = "/home/pi/klippy-env/bin/python"
 
 
 def main(argv: list[str]) -> int:
-    options, words = set(), []
+    options, words, properties = set(), [], []
     args = iter(argv)
     for arg in args:
-        if arg in FLAGS:
+        if arg.startswith("--property=") or arg in ("-p", "--property"):
+            properties += (arg.split("=", 1)[1] if "=" in arg else next(args, "")).split(",")
+        elif arg in FLAGS:
             options.add({"-a": "--all", "-q": "--quiet", "-l": "--full"}.get(arg, arg))
         elif arg.startswith("--type=") or arg in ("-t", "--type"):
             kind = arg.split("=", 1)[1] if "=" in arg else next(args, "")
@@ -43,7 +55,9 @@ def main(argv: list[str]) -> int:
         return is_active(names, "--quiet" in options)
     if verb in ("start", "stop"):
         return change(verb, names)
-    if verb in ("restart", "status", "enable", "disable", "reload", "show", "cat", "daemon-reload"):
+    if verb == "show":
+        return show(names, properties, "--value" in options)
+    if verb in ("restart", "status", "enable", "disable", "reload", "cat", "daemon-reload"):
         print(f"fake systemctl: verb '{verb}' is not emulated", file=sys.stderr)
         return 1
     print(f"Unknown command verb '{verb}'.", file=sys.stderr)
@@ -77,6 +91,29 @@ def is_active(names: list[str], quiet: bool) -> int:
     if not quiet:
         print("\n".join(states))
     return 0 if "active" in states else 3
+
+
+def show(names: list[str], properties: list[str], value_only: bool) -> int:
+    units = fakesys.read_state()["units"]
+    for name in names:
+        unit = units.get(name, {})
+        klippy = [fakesys.KLIPPY, *unit.get("klippy", [])]
+        env = unit.get("environment_file")
+        argv = f"{PYTHON} $KLIPPER_ARGS" if env else " ".join([PYTHON, *klippy])
+        values = {
+            "MainPID": str(unit.get("pid") or 0) if unit.get("state") == "active" else "0",
+            "User": unit.get("user", ""),
+            "EnvironmentFiles": f"{env} (ignore_errors=no)" if env else "",
+            "ExecStart": (f"{{ path={PYTHON} ; argv[]={argv} ; ignore_errors=no ; start_time=[n/a] ; "
+                          "stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }") if unit else "",
+        }
+        for prop in properties:
+            if prop not in values:
+                print(f"fake systemctl: property '{prop}' is not emulated", file=sys.stderr)
+                return 1
+            if values[prop] or not value_only or prop in ("User",):
+                print(values[prop] if value_only else f"{prop}={values[prop]}")
+    return 0
 
 
 def change(verb: str, names: list[str]) -> int:

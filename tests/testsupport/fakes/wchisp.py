@@ -9,7 +9,9 @@ In serial mode it really opens the port as serialport-rs does (TIOCEXCL; from 4.
 serialport 03a58d6b0f2ba8e4a7af32180c086930b75876cd) and speaks the ISP protocol with the board
 (testsupport.fakes.board) in wchisp's order (main.rs flash, flashing.rs): SET_BAUD if -b is not
 115200, IDENTIFY twice, READ_CONFIG and the UID check, the chip's info (`Code Flash protected: ...`
-before anything is erased), ERASE, ISP_KEY, PROGRAM, ISP_KEY, VERIFY, ISP_END. Its errors are the
+before anything is erased), ERASE, ISP_KEY, PROGRAM, ISP_KEY, VERIFY, ISP_END, the image padded
+to whole 1 KiB sectors and with main.rs's pauses (1 s after the erase, 0.5 s after the write: a
+20004-byte image is reported as 20480 bytes, 21 sectors erased). Its errors are the
 texts serial.rs and serialport print: `Operation timed out`, `Response has invalid serial header
 [xx, yy]`, `Response has incorrect checksum (aa != bb)`, `Verify failed, mismatch`, ...; the
 messages that cannot come over serial (`idenfity chip failed`, `erase failed`, `Invalid
@@ -36,6 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import fakesys
 
 VERSION = "wchisp 0.3.0"
+SECTOR_SIZE = 1024  # constants.rs
+MIN_ERASE_SECTORS = 8  # device.rs min_erase_sector_number(): 4 for device type 0x10, else 8
 BAUDS = {"baud115200": 115200, "115200": 115200, "baud1m": 1000000, "1m": 1000000, "1000000": 1000000,
          "1_000_000": 1000000, "baud2m": 2000000, "2m": 2000000, "2000000": 2000000, "2_000_000": 2000000}
 GLOBAL_FLAGS = {"-s": "serial", "--serial": "serial", "-u": "usb", "--usb": "usb",
@@ -64,7 +68,11 @@ class Usage(Exception):
 
 
 def info(message: str) -> None:
-    print(time.strftime("%H:%M:%S") + f" [INFO] {message}", flush=True)
+    log_line("INFO", message)
+
+
+def log_line(level: str, message: str) -> None:
+    print(time.strftime("%H:%M:%S") + f" [{level}] {message}", flush=True)
 
 
 def fail(message: str) -> int:
@@ -255,9 +263,10 @@ def read_binary(path: str) -> bytes:
 
 
 def chunks(fd: int, command: int, data: bytes, key: bytes) -> bool:
-    """PROGRAM or VERIFY in 56-byte chunks (address, one padding byte, XORed data), then the empty
-    final chunk; False when the chip says a chunk does not match."""
-    for address in [*range(0, len(data), 56), len(data)]:
+    """PROGRAM or VERIFY in 56-byte chunks (address, one padding byte, XORed data), PROGRAM then
+    with the empty final chunk it needs (VERIFY has none); False when the chip says a chunk does
+    not match."""
+    for address in [*range(0, len(data), 56), *([len(data)] if command == 0xA5 else [])]:
         part = bytes(b ^ key[i % 8] for i, b in enumerate(data[address:address + 56]))
         body = address.to_bytes(4, "little") + b"\x00" + part
         reply = transfer(fd, bytes([command]) + len(body).to_bytes(2, "little") + body)
@@ -276,14 +285,24 @@ def isp_key(fd: int, key: bytes) -> None:
 
 
 def flash(fd: int, key: bytes, path: str, flags: set[str]) -> None:
-    data = read_binary(path)
+    """main.rs `Commands::Flash`: the image padded with zeros to a whole 1 KiB sector
+    (extend_firmware_to_sector_boundary), erase (at least 8 sectors on this chip), 1 s pause,
+    write, 0.5 s pause, verify, reset."""
+    image = read_binary(path)
+    data = image + bytes(-len(image) % SECTOR_SIZE)
     info(f"Firmware size: {len(data)}")
     if not flags & {"-E", "--no-erase"}:
-        sectors = max(len(data) // 1024 + 1, 8)
+        sectors = len(data) // SECTOR_SIZE + 1
         info("Erasing...")
+        if sectors < MIN_ERASE_SECTORS:  # flashing.rs erase_code: min_erase_sector_number() for 0x19 is 8
+            sectors = MIN_ERASE_SECTORS
+            log_line("WARN", f"erase_code: set min number of erased sectors to {sectors}")
         transfer(fd, bytes([0xA4, 0x04, 0x00]) + sectors.to_bytes(4, "little"))
         info(f"Erased {sectors} code flash sectors")
+        time.sleep(1.0)
         info("Erase done")
+    else:
+        log_line("WARN", "Skipping erase")
     info("Writing to code flash...")
     fakesys.log("wchisp writing")
     if fakesys.read_state().get("wchisp", {}).get("hang"):  # until signalled; an orphan gives up
@@ -294,6 +313,7 @@ def flash(fd: int, key: bytes, path: str, flags: set[str]) -> None:
     if sys.stdout.isatty():
         print(f"\r[{'#' * 20}] {len(data)}/{len(data)}", flush=True)
     info(f"Code flash {len(data)} bytes written")
+    time.sleep(0.5)
     if not flags & {"-V", "--no-verify"}:
         info("Verifying...")
         isp_key(fd, key)
@@ -302,10 +322,10 @@ def flash(fd: int, key: bytes, path: str, flags: set[str]) -> None:
         info("Verify OK")
     if not flags & {"-R", "--no-reset"}:
         info("Now reset device and skip any communication errors")
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError):  # `let _ = flashing.reset()`: "Device reset" only if it answered
             transfer(fd, bytes([0xA2, 0x01, 0x00, 0x01]))
-        info("Device reset")
-    fakesys.log(f"wchisp flashed {hashlib.sha256(data).hexdigest()[:16]} from {path}")
+            info("Device reset")
+    fakesys.log(f"wchisp flashed {hashlib.sha256(image).hexdigest()[:16]} from {path}")
 
 
 def on_signal(signum: int, _frame: object) -> None:
