@@ -1,9 +1,9 @@
 """The wifi_tcp transport's Noise (NNpsk0_25519_ChaChaPoly_SHA256): the firmware's responder
-(definitions/transports/src/noise_nnpsk0.cpp) compiled for the host against the ESP8266 core's own
-BearSSL (noise_native/noise_driver.cpp), talked to by the host's side (generator.host.noise, on the
-`noiseprotocol` package): the handshake and messages both ways work with the right key; a wrong key,
-an altered message, a message replayed in its session and a captured session replayed to a new
-connection are refused with nothing answered. Also the key's text form and `keygen`."""
+(definitions/transports/src/noise_nnpsk0.cpp.j2, rendered as for a keyed env) compiled for the host
+against the ESP8266 core's own BearSSL (noise_native/noise_driver.cpp), talked to by the host's side
+(generator.host.noise, on the `noiseprotocol` package): the handshake and messages both ways work
+with the right key; a wrong key, an altered message, a message replayed in its session and a
+captured session replayed to a new connection are refused with nothing answered. Also the key's text form and `keygen`."""
 from __future__ import annotations
 
 import base64
@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from generator.errors import FirmwareError
@@ -32,9 +33,12 @@ def responder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     include, lib = esp8266host.core().bearssl()  # skips, saying why, without the core's archive
     gxx = shutil.which("g++")
     assert gxx, "g++ is missing: install Debian's g++ to run these checks"
-    exe = tmp_path_factory.mktemp("noise") / "noise_driver"
-    build = subprocess.run([gxx, "-std=gnu++17", "-DFW_NOISE", "-Wall", "-Wextra", "-Werror", "-I", str(include),
-                            "-I", str(DEFINITIONS / "transports" / "src"), str(DRIVER), str(lib), "-o", str(exe)],
+    folder = tmp_path_factory.mktemp("noise")
+    template = (DEFINITIONS / "transports" / "src" / "noise_nnpsk0.cpp.j2").read_text(encoding="utf-8")
+    (folder / "noise_nnpsk0.cpp").write_text(jinja2.Template(template).render(WIFI_KEY=True), encoding="utf-8")
+    exe = folder / "noise_driver"
+    build = subprocess.run([gxx, "-std=gnu++17", "-Wall", "-Wextra", "-Werror", "-I", str(include),
+                            "-I", str(folder), str(DRIVER), str(lib), "-o", str(exe)],
                            capture_output=True, text=True, timeout=300, check=False)
     assert build.returncode == 0, build.stderr
     return exe

@@ -1,4 +1,4 @@
-// The firmware's Noise responder (definitions/transports/src/noise_nnpsk0.cpp), compiled as is for
+// The firmware's Noise responder (definitions/transports/src/noise_nnpsk0.cpp.j2, rendered with a key), compiled for
 // the host against the ESP8266 core's BearSSL, on stdin/stdout: each message framed by its length
 // (2 bytes, big-endian) as the wifi_tcp transport frames them. It answers the handshake, then each
 // transport message with "got:" and its plaintext, sealed. Exit 0 at the end of input; 2 when the
