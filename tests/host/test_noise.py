@@ -3,7 +3,8 @@
 against the ESP8266 core's own BearSSL (noise_native/noise_driver.cpp), talked to by the host's side
 (generator.host.noise, on the `noiseprotocol` package): the handshake and messages both ways work
 with the right key; a wrong key, an altered message, a message replayed in its session and a
-captured session replayed to a new connection are refused with nothing answered. Also the key's text form and `keygen`."""
+captured session replayed to a new connection are refused with nothing answered. Also the key's
+text form and `keygen`."""
 from __future__ import annotations
 
 import base64
