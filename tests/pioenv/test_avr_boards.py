@@ -27,18 +27,21 @@ UPTIME = {
     "id": "uptime",
     "description": "Toggles pin 13, then replies millis().",
     "reply": ["ms"],
-    "code": {
-        "setup": {"*": "pinMode(13, OUTPUT);"},
-        "functions": {"*": [
-            "static void cmd_uptime(const long* args) {",
-            "  digitalWrite(13, !digitalRead(13));",
-            "  const unsigned long now = millis();",
-            "  fw_reply_begin();",
-            "  fw_reply_int(F(\"ms\"), (long)now);",
-            "  fw_reply_end();",
-            "}"]},
-    },
+    "code": {"setup": {"*": "uptime_begin"}, "functions": {"*": "@file:commands/src/uptime.cpp"}},
 }
+UPTIME_CPP = """static void uptime_begin() {
+  pinMode(13, OUTPUT);
+}
+
+static void cmd_uptime(const long* args) {
+  (void)args;
+  digitalWrite(13, !digitalRead(13));
+  const unsigned long now = millis();
+  fw_reply_begin();
+  fw_reply_int(F("ms"), (long)now);
+  fw_reply_end();
+}
+"""
 
 ENVS = {
     "leo": helpers.avr_env("leonardo", commands=ALL),
@@ -60,8 +63,9 @@ BROKEN = {
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy with the new boards' envs, built once by a real `pio run`."""
     root = helpers.copy_project(tmp_path_factory.mktemp("boards") / "project")
-    (root / "my_definitions" / "commands").mkdir(parents=True)
+    (root / "my_definitions" / "commands" / "src").mkdir(parents=True)
     (root / "my_definitions" / "commands" / "uptime.json").write_text(json.dumps(UPTIME), encoding="utf-8")
+    (root / "my_definitions" / "commands" / "src" / "uptime.cpp").write_text(UPTIME_CPP, encoding="utf-8")
     helpers.set_envs(root, {**ENVS, **BROKEN})
     result = helpers.run_pio(root, "run", *[arg for env in ENVS for arg in ("-e", env)], timeout=900)
     assert result.returncode == 0, result.output

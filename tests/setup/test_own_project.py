@@ -58,6 +58,11 @@ def test_own_project_from_the_readme_alone(tmp_path: Path) -> None:
     assert json_name, "the section names the file of its own command"
     (project / json_name.group(1)).parent.mkdir(parents=True)
     (project / json_name.group(1)).write_text(command_json)
+    [command_cpp] = blocks(text, "cpp")
+    cpp_name = re.search(r"`(my_definitions/commands/src/\w+\.cpp)`", text)
+    assert cpp_name, "the section names the file of its command's C++"
+    (project / cpp_name.group(1)).parent.mkdir(parents=True)
+    (project / cpp_name.group(1)).write_text(command_cpp)
 
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PLATFORMIO_", "FIRMWARE_")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
