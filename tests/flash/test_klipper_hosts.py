@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import signal
 import threading
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from testsupport.fakes import fakesys
 from testsupport.fakes.board import FakeBoard
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
-from testsupport.fakes.flashproc import read_until, start_flash
+from testsupport.fakes.flashproc import kill_while_writing, start_flash
 from testsupport.fakes.moonraker import FakeMoonraker
 
 
@@ -166,14 +165,7 @@ def test_3_a_replugged_board_is_recognised_by_its_by_id_link(
     fake_system.configure(wchisp={"hang": True})
     process = start_flash(tmp_path / "project", "--firmware", str(image), "--device", str(link), "--moonraker",
                           moonraker.url, tmpdir=tmp_path / "tmp", links=(by_id,))
-    watchdog = threading.Timer(300, process.kill)  # only if it hangs
-    watchdog.start()
-    try:
-        read_until(process, "Writing to code flash...")
-        process.send_signal(signal.SIGKILL)
-        process.communicate()
-    finally:
-        watchdog.cancel()
+    kill_while_writing(process)
     assert fake_system.unit("klipper.service")["state"] == "inactive"
     for pid in fakesys.other_holders(board.path):
         fakesys.end_process(pid)  # unplugging the board ends the orphaned wchisp's port

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from testsupport.fakes import fakesys
 from testsupport.fakes.board import FakeBoard
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
-from testsupport.fakes.flashproc import read_until, start_flash
+from testsupport.fakes.flashproc import kill_while_writing, start_flash
 from testsupport.fakes.moonraker import FakeMoonraker
 
 KEY = "3f9c2a0e5b7d4c1aa8e6f0b2d4c6e8fa"  # a Moonraker API key's shape: 32 hex digits
@@ -227,14 +225,7 @@ def test_6_no_mainline_klipper_image_is_promised() -> None:
 def kill_mid_flash(project: Path, *args: str) -> tuple[int, journal.Journal]:
     """Start a flash, SIGKILL it while wchisp writes; return wchisp's pid and the journal left."""
     process = start_flash(project, *args)
-    watchdog = threading.Timer(300, process.kill)  # only if it hangs: never bounds a slow machine
-    watchdog.start()
-    try:
-        read_until(process, "Writing to code flash...")
-        process.send_signal(signal.SIGKILL)
-        process.communicate()
-    finally:
-        watchdog.cancel()
+    kill_while_writing(process)
     (left,) = journal.pending()
     assert left.pid == process.pid and left.wchisp_pid and left.stopped == ["klipper.service"]
     return left.wchisp_pid, left

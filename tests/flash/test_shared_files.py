@@ -7,12 +7,10 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import tempfile
 import termios
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from testsupport.fakes import fakesys
 from testsupport.fakes.board import FakeBoard
 from testsupport.fakes.fixtures import *  # noqa: F403 - the fixtures
 from testsupport.fakes.fixtures import FakeSystem
-from testsupport.fakes.flashproc import Other, read_until, start_flash
+from testsupport.fakes.flashproc import Other, kill_while_writing, start_flash
 from testsupport.fakes.moonraker import FakeMoonraker
 
 PYTHON = "/usr/bin/python3"  # one that `nobody` may run (root's own may live in a private /root)
@@ -68,14 +66,7 @@ def test_2_after_a_killed_root_flash_another_user_restores_and_flashes(
         as_root = start_flash(tmp_path / "root-project", *args, tmpdir=shared_tmp)
     finally:
         os.umask(old_umask)
-    watchdog = threading.Timer(300, as_root.kill)  # only if it hangs
-    watchdog.start()
-    try:
-        read_until(as_root, "Writing to code flash...")
-        as_root.send_signal(signal.SIGKILL)
-        as_root.communicate()
-    finally:
-        watchdog.cancel()
+    kill_while_writing(as_root)
     assert fake_system.unit("klipper.service")["state"] == "inactive"
     for pid in fakesys.other_holders(board.path):
         fakesys.end_process(pid)  # the orphaned wchisp, ended (as a re-plug or `kill` would)

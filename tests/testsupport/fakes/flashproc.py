@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +62,16 @@ def read_until(process: subprocess.Popen[str], text: str) -> list[str]:
         assert line, f"flash ended early: {seen} {process.stderr.read()}"
         seen.append(line)
     return seen
+
+
+def kill_while_writing(process: subprocess.Popen[str]) -> None:
+    """SIGKILL a started flash once wchisp writes (a watchdog ends it only if it hangs: it never
+    bounds a slow machine)."""
+    watchdog = threading.Timer(300, process.kill)
+    watchdog.start()
+    try:
+        read_until(process, "Writing to code flash...")
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    finally:
+        watchdog.cancel()
