@@ -16,7 +16,6 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,7 +27,6 @@ from generator.sim.board import (
     PinEvent,
     PwmEvent,
     ResetEvent,
-    SimBoard,
     UartEvent,
     UnmodelledEvent,
     board_simulator,
@@ -39,15 +37,7 @@ ALL = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read, gpio_
 DE = "PA12"
 
 
-class Bmcu:
-    """A simulated BMCU-C and a protocol client on its pty."""
-
-    def __init__(self, sim: SimBoard, client: BoardClient) -> None:
-        self.sim = sim
-        self.client = client
-
-    def ask(self, line: str) -> dict[str, Any]:
-        return self.client.request(line)
+Bmcu = helpers.SimulatedBoard
 
 
 def start(elf: Path, serial: str = "", baud: int = 115200) -> Iterator[Bmcu]:

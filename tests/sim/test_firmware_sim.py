@@ -52,15 +52,7 @@ def stamp(project: Path, env: str) -> Stamp:
     return recorded
 
 
-class Board:
-    """A simulated board running an env's ELF, and a protocol client on its serial port."""
-
-    def __init__(self, sim: SimBoard, client: BoardClient) -> None:
-        self.sim = sim
-        self.client = client
-
-    def ask(self, line: str) -> dict[str, Any]:
-        return self.client.request(line)
+Board = helpers.SimulatedBoard
 
 
 def simulated(project: Path, env: str, **options: Any) -> SimBoard:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.host.client import BoardClient
 from generator.paths import DEFINITIONS, ROOT
+from generator.sim.board import SimBoard
 
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
@@ -368,3 +370,14 @@ def arduino_builder(sketch: Path, fqbn: str, build: Path) -> subprocess.Complete
          "-tools", str(ARDUINO_BUILDER), "-fqbn", fqbn, "-prefs=compiler.cpp.extra_flags=-DDECIMAL_DIG=__DECIMAL_DIG__",
          "-build-path", str(build), str(sketch)],
         capture_output=True, text=True, timeout=300, check=False)
+
+
+class SimulatedBoard:
+    """A simulated board running an ELF, and a protocol client on its serial port."""
+
+    def __init__(self, sim: SimBoard, client: BoardClient) -> None:
+        self.sim = sim
+        self.client = client
+
+    def ask(self, line: str) -> dict[str, Any]:
+        return self.client.request(line)
