@@ -9,18 +9,15 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.codegen import cscan
+from generator.codegen import cscan, emitters
 from generator.codegen.definitions import TEMPLATE_SYNTAX, Definitions
-from generator.codegen.framing import FRAME_OPS, echoed_fields
 from generator.codegen.resolve import BLOCKS, Plan
 from generator.codegen.settings import c_string
 from generator.errors import FirmwareError
+from generator.protocol.catalogue import ARG_TYPES, LINE_MAX, Catalogue
 
-LINE_MAX = 64
-ARG_TYPES = {"integer": "FW_ARG_INTEGER", "pin": "FW_ARG_PIN", "analog_pin": "FW_ARG_ANALOG_PIN",
-             "pwm_pin": "FW_ARG_PWM_PIN", "enum": "FW_ARG_ENUM"}
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
-OPTIONAL_HELPERS = ("fw_reply_int", "fw_reply_str", "fw_reply_key", "fw_pin_has_pullup", "fw_event", "fw_watch_slot")
+OPTIONAL_HELPERS = ("fw_reply_text", "fw_reply_tenths", "fw_pin_has_pullup", "fw_event", "fw_watch_slot")
 
 
 def _finalize(value: Any) -> Any:
@@ -122,40 +119,26 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
             "analog": pins["analog"], "reserved_pins": sorted(reserved)}
 
 
-def command_table(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dispatch entries: name, handler, argument specs (enums as indexes 0..last), and the frame
-    form of the reply: how many values it carries and which fields, named like an argument,
-    echo it and are left out (docs/protocol.md, "Binary frames")."""
+def command_table(catalogue: Catalogue) -> list[dict[str, Any]]:
+    """Dispatch entries from the catalogue, in op order: name, handler, argument specs (enums as
+    indexes 0..last; FW_ARG_* is the type's position in catalogue.ARG_TYPES), the reply spec and
+    its frame form: how many values it carries and which fields echo an argument (left out)."""
     table = []
-    for command in commands:
-        args = []
-        for index, arg in enumerate(command.get("args", [])):
-            values = arg.get("values", [])
-            fallback = arg.get("default", 0)
-            low, high = arg.get("minimum", 0), arg.get("maximum", 0)
-            if arg["type"] == "enum":
-                low, high = 0, len(values) - 1
-                if "default" in arg:
-                    fallback = values.index(arg["default"])
-            args.append({"index": index, "name": arg["name"], "type": ARG_TYPES[arg["type"]],
-                         "min": low, "max": high,
-                         "fallback": fallback, "choices": "|".join(values), "optional": "default" in arg})
-        required = [a for a in args if not a["optional"]]
-        reply = command.get("reply")
-        echo = echoed_fields(command)
-        table.append({"name": command["id"].upper(), "handler": f"cmd_{command['id']}",
-                      "args": args, "min_args": len(required),
-                      "frame_values": "0xFF" if reply is None else len(reply) - len(echo),
-                      "echo": sum(1 << i for i in echo)})
+    for command in catalogue.commands:
+        args = [{"index": index, "name": arg.name, "type": f"FW_ARG_{arg.type.upper()}", "min": arg.minimum,
+                 "max": arg.maximum, "fallback": 0 if arg.default is None else arg.default,
+                 "choices": "|".join(arg.values)} for index, arg in enumerate(command.args)]
+        table.append({"name": command.name, "handler": f"cmd_{command.name.lower()}", "args": args,
+                      "min_args": command.min_args, "reply": command.reply_spec, "frame_values": command.values,
+                      "echo": command.echo_mask})
     return table
 
 
-def used_helpers(blocks: dict[str, list[dict[str, str]]]) -> set[str]:
-    """The OPTIONAL_HELPERS some code block calls (fw_reply_key also when int or str is used):
-    the identifiers of the code, comments and literals left out."""
-    used = cscan.identifiers("\n".join(part["code"] for parts in blocks.values() for part in parts))
-    used &= set(OPTIONAL_HELPERS)
-    return used | ({"fw_reply_key"} if used & {"fw_reply_int", "fw_reply_str"} else set())
+def used_helpers(blocks: dict[str, list[dict[str, str]]], extra: list[str]) -> set[str]:
+    """The OPTIONAL_HELPERS some code block (or `extra` code, the emitters) calls: the
+    identifiers of the code, comments and literals left out."""
+    code = "\n".join([part["code"] for parts in blocks.values() for part in parts] + extra)
+    return cscan.identifiers(code) & set(OPTIONAL_HELPERS)
 
 
 def check_symbols(kind: str, definition: dict[str, Any], path: str, arch: str,
@@ -188,9 +171,11 @@ class Renderer:
     def code_context(self, plan: Plan) -> dict[str, Any]:
         """What code blocks see: board, transport, settings (also by bare NAME), info_fields
         (what INFO's reply holds after its "cmd")."""
+        catalogue = plan.catalogue
         info = {"board": plan.board["id"], "transport": plan.transport["id"], "fw": __version__,
-                "hash": plan.hash, "capabilities": plan.capabilities, "window": plan.transport["window"],
-                "checksum": "xor", "ids": 1, "frames": "crc7"}
+                "hash": plan.hash, "catalogue": catalogue.hash, "capabilities": plan.capabilities,
+                "window": plan.transport["window"], "checksum": catalogue.constants["checksum"], "ids": 1,
+                "frames": catalogue.constants["frames"]}
         keys = [name for name, decl in plan.transport.get("settings", {}).items() if decl["type"] == "key"]
         if keys:  # a transport that can take a key says whether it has one (Noise, docs/protocol.md)
             info["auth"] = "noise" if plan.settings[keys[0]] else "none"
@@ -223,6 +208,7 @@ class Renderer:
         context = self.code_context(plan)
         out: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
         parts = [("transport", plan.transport)] + [("command", c) for c in plan.commands]
+        commands = {c.name.lower(): c for c in plan.catalogue.commands}
         for kind, definition in parts:
             path = self.defs.display(self.defs.path(kind, definition["id"]))
             mine: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
@@ -242,6 +228,12 @@ class Renderer:
                 mine[name].append(part)
                 out[name].append(part)
             check_symbols(kind, definition, path, plan.architecture, mine)
+            if kind == "command":
+                own = "\n".join(part["code"] for name in BLOCKS for part in mine[name])
+                wrong = emitters.problems(commands[definition["id"]], own, f"{path} [{plan.architecture}]")
+                if wrong:
+                    raise FirmwareError("\n".join(wrong), "a handler passes its reply's values to its emitter, "
+                                        "in the order of `reply`, and writes the reply no other way")
         return out
 
     def render(self, plan: Plan, sketch_name: str) -> str:
@@ -250,14 +242,18 @@ class Renderer:
         includes: list[str] = []
         for part in blocks.pop("includes"):
             includes += [line for line in part["code"].splitlines() if line.strip() and line not in includes]
-        commands = command_table(plan.commands)
+        catalogue = plan.catalogue
+        commands = command_table(catalogue)
+        emitter_code = [emitters.emitter(c) for c in catalogue.commands if c.reply is not None]
         context = {
-            **blocks, "uses": used_helpers(blocks), "includes": includes, "sketch_name": sketch_name,
+            **blocks, "uses": used_helpers(blocks, emitter_code), "includes": includes, "sketch_name": sketch_name,
             "version": __version__,
             "board": plan.board, "transport": plan.transport, "hash": plan.hash,
             "capabilities": plan.capabilities, "pins": pin_tables(plan), "commands": commands,
-            "line_max": LINE_MAX, "max_args": max([len(c["args"]) for c in commands] + [0]),
-            "frame_ops": min(len(plan.capabilities), FRAME_OPS),
+            "emitters": emitter_code,
+            "line_max": LINE_MAX, "arg_types": [f"FW_ARG_{t.upper()}" for t in ARG_TYPES],
+            "max_args": max([len(c["args"]) for c in commands] + [0]),
+            "frame_ops": catalogue.frame_ops, "catalogue_blob": [f"0x{b:02X}" for b in catalogue.board_blob()],
         }
         try:
             text = self.env.get_template("sketch.ino.j2").render(context)

@@ -11,6 +11,7 @@ from generator.codegen.rules import pin_default_problems
 from generator.codegen.selection import KEYS, Selection
 from generator.codegen.settings import KEYGEN, key_variable, resolve_settings
 from generator.errors import FirmwareError, unknown_id
+from generator.protocol.catalogue import Catalogue
 
 BLOCKS = ("includes", "globals", "functions", "setup", "loop")
 
@@ -25,6 +26,7 @@ class Plan:
     settings: dict[str, Any]
     capabilities: list[str]               # UPPERCASE ids of the selected non-system commands
     hash: str
+    catalogue: Catalogue                  # the protocol dictionary of `commands`, in op order
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -206,4 +208,4 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
     return Plan(board=board, transport=transport, commands=commands, settings=settings,
                 capabilities=capabilities,
                 hash=selection_hash(board["id"], transport["id"], capabilities, settings, secret),
-                warnings=warnings)
+                catalogue=Catalogue.from_definitions(commands), warnings=warnings)

@@ -11,6 +11,7 @@ from generator.codegen.resolve import resolve
 from generator.codegen.selection import Selection
 from generator.identity import FirmwareIdentity
 from generator.paths import DEFINITIONS, TEMPLATES
+from generator.protocol.catalogue import Catalogue
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Sketch:
     content: str
     identity: FirmwareIdentity
     capabilities: list[str]            # the selected commands' names, uppercase, as INFO sends them
+    catalogue: Catalogue               # its protocol dictionary: INFO reports its hash, CATALOGUE all of it
     baud_rate: int | None = None       # the serial speed it talks at, when its transport has one
     warnings: list[str] = field(default_factory=list)
 
@@ -47,4 +49,5 @@ def generate(selection: Selection, name: str, definitions: Path | list[Path] = D
                                    plan.capabilities)
     baud = plan.settings.get("BAUD_RATE")
     return Sketch(filename=f"{name}.ino", content=content, identity=identity, capabilities=plan.capabilities,
+                  catalogue=plan.catalogue,
                   baud_rate=baud if isinstance(baud, int) else None, warnings=plan.warnings)

@@ -1,36 +1,34 @@
 """Host side of the protocol: open a port, send requests (one at a time, or pipelined within the
 board's window), as text lines with ids and checksums or, after info(compact=True), as binary
-frames, and give back every reply as the object JSON mode gives. docs/protocol.md."""
+frames built from the catalogue the board reports, and give back every reply as the object JSON
+mode gives. Whatever arrives, a reply that cannot be read raises FirmwareError. docs/protocol.md."""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import serial
 
 from generator.boards import board_facts
 from generator.errors import FirmwareError
-from generator.host.frames import REFUSALS, FrameForm, frame_forms, parse_reply, reply_length
+from generator.host.frames import FrameForm, frame_forms, parse_reply, reply_length
 from generator.identity import FirmwareIdentity
+from generator.protocol.catalogue import REFUSALS, Catalogue
+from generator.protocol.checks import crc8
 
 # drain() stops after this many stale bytes: a board pushing events faster than they are read
 # never keeps a request from being sent.
 DRAIN_LIMIT = 1 << 16
-
-
-def xor_sum(data: bytes) -> int:
-    """The protocol's line checksum: the XOR of the bytes."""
-    return reduce(lambda a, b: a ^ b, data, 0)
+CATALOGUE_MAX = 65536  # bytes of a compressed catalogue: CATALOGUE's offset is at most 65535
 
 
 def frame(line: str, request_id: int | None = None) -> bytes:
-    """One request line with an optional "@<id> " prefix and its "*hh" checksum, ended by \\n."""
+    """One request line with an optional "@<id> " prefix and its "*hh" checksum (CRC-8), ended by \\n."""
     body = (f"@{request_id} {line}" if request_id is not None else line).encode("ascii", "replace")
-    return body + b"*%02X\n" % xor_sum(body)
+    return body + b"*%02X\n" % crc8(body)
 
 
 def unframe(raw: bytes) -> tuple[bytes, bool | None]:
@@ -39,11 +37,11 @@ def unframe(raw: bytes) -> tuple[bytes, bool | None]:
     star = line.rfind(b"*")
     if star < 0 or len(line) - star != 3:
         return line, None
-    try:
-        given = int(line[star + 1:], 16)
-    except ValueError:
+    digits = line[star + 1:]
+    if not all(chr(b) in "0123456789abcdefABCDEF" for b in digits):
         return line, False
-    return line[:star], given == xor_sum(line[:star])
+    given = int(digits, 16)
+    return line[:star], given == crc8(line[:star])
 
 
 @dataclass
@@ -69,6 +67,8 @@ class BoardClient:
         self.window = 1  # bytes of requests that may be in flight, from INFO (1: one at a time)
         self.next_id = 1
         self.forms: dict[str, FrameForm] = {}  # commands sent as binary frames (after info(compact=True))
+        self.catalogue: Catalogue | None = None  # the board's, read by info(compact=True)
+        self.checksums = False  # CHECKSUM 1 is on: every text request goes with "@<id>" and "*hh"
         self.analog: tuple[int, ...] = ()  # the board's A0, A1, ... pin numbers, for frames
         self.events: list[dict[str, Any]] = []  # pushed event lines (GPIO_WATCH), oldest first
         self.damaged_events = 0  # event lines whose checksum failed: dropped, never acted on
@@ -121,14 +121,25 @@ class BoardClient:
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
         """Send one request and return its reply, as JSON mode gives it. After a RESET the board
         restarts with frames off: requests go as text until info(compact=True) again."""
-        pending = self.prepare(line)
+        pending = self.prepare(line, self.take_id() if self.checksums else None)
         self.drain()
         self.write(pending.data)
         self.link.flush()
         reply = self.read_reply(pending, timeout if timeout is not None else self.timeout)
+        if pending.request_id is not None and reply.pop("id", pending.request_id) != pending.request_id:
+            raise FirmwareError(f"{self.port} answered '{line}' with another request's reply: "
+                                f"{json.dumps(reply)[:200]}",
+                                "a reply was lost or a request damaged: send PING until it answers, then repeat it")
         if reply.get("cmd") == "RESET" and reply.get("ok") == 1:
             self.forms = {}
+            self.checksums = False
         return reply
+
+    def take_id(self) -> int:
+        """The next request id, 1 to 999999999 and round again."""
+        request_id = self.next_id
+        self.next_id = self.next_id % 999_999_999 + 1
+        return request_id
 
     def drain(self) -> None:
         """Drop stale bytes waiting on the port (late replies), keeping the events among them.
@@ -150,8 +161,14 @@ class BoardClient:
         if not raw.startswith(b'{"event":'):
             return False
         line, good = unframe(raw)
+        event = None
         if good:
-            self.events.append(json.loads(line))
+            try:
+                event = json.loads(line)
+            except (ValueError, RecursionError):
+                event = None
+        if isinstance(event, dict):
+            self.events.append(event)
         else:
             self.damaged_events += 1
         return True
@@ -227,7 +244,7 @@ class BoardClient:
         reply: Any = None
         try:
             reply = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         if not isinstance(reply, dict):
             raise FirmwareError(f"{self.port} answered '{pending.line}' with something that is not a JSON "
@@ -244,10 +261,8 @@ class BoardClient:
         in request order. A text reply that does not match its request's id, or a refusal of
         something the board could not read (`overrun`, ...), raises: repeat what is not confirmed."""
         wait = timeout if timeout is not None else self.timeout
-        pending = []
-        for line in lines:
-            pending.append(self.prepare(line, self.next_id))
-            self.next_id = self.next_id % 999_999_999 + 1
+        self.require_checksums()
+        pending = [self.prepare(line, self.take_id()) for line in lines]
         self.drain()
         replies: list[dict[str, Any]] = []
         sent = 0
@@ -287,11 +302,73 @@ class BoardClient:
                 raise FirmwareError(f"{self.port} did not answer PING within {within:g} s",
                                     "check the port, the baud rate and that the board runs this firmware")
 
-    def info(self, compact: bool = False) -> FirmwareIdentity:
+    def require_checksums(self) -> None:
+        """CHECKSUM 1: from now on the board refuses, unexecuted, any text line without a valid
+        "*hh" (so a damaged "*" cannot leave a runnable line). Boards older than CHECKSUM
+        (INFO's checksum is not crc8) answer unknown_command: their lines stay as they were."""
+        if self.checksums:
+            return
+        self.checksums = True
+        reply = self.request("CHECKSUM 1")
+        if reply.get("ok") == 1 and reply.get("on") == 1:
+            return
+        self.checksums = False
+        if reply.get("error") != "unknown_command":
+            raise FirmwareError(f"{self.port} did not turn CHECKSUM 1 on: {json.dumps(reply)[:200]}")
+
+    def read_catalogue(self) -> Catalogue:
+        """The board's own catalogue: CATALOGUE's chunks from offset 0 to its size, unpacked."""
+        data = b""
+        size = CATALOGUE_MAX
+        while len(data) < size:
+            reply = self.request(f"CATALOGUE {len(data)}")
+            chunk = reply.get("data")
+            if reply.get("ok") != 1 or reply.get("offset") != len(data) or not isinstance(reply.get("size"), int) \
+                    or not isinstance(chunk, str) or not 0 < reply["size"] <= CATALOGUE_MAX:
+                raise FirmwareError(f"{self.port} answered CATALOGUE {len(data)} with {json.dumps(reply)[:200]}",
+                                    "is this board running generated firmware? send PING, then try again")
+            size = reply["size"]
+            try:
+                piece = bytes.fromhex(chunk)
+            except ValueError:
+                piece = b""
+            if not piece or len(data) + len(piece) > size:
+                raise FirmwareError(f"{self.port} answered CATALOGUE {len(data)} with a damaged chunk: {chunk[:80]!r}",
+                                    "check the cable and the baud rate; send PING, then try again")
+            data += piece
+        return Catalogue.from_board(data)
+
+    def board_catalogue(self, reported: Any, known: Catalogue | None) -> Catalogue:
+        """The catalogue to speak frames with: `known` when the board reports its hash, else the
+        board's own (read, and checked against the hash INFO reported). A board whose catalogue
+        cannot be had, or disagrees with `known`, is refused with both hashes."""
+        if known is not None and reported == known.hash:
+            return known
+        if not isinstance(reported, str):
+            mine = f"; this host has catalogue {known.hash}" if known else ""
+            raise FirmwareError(f"{self.port} reports no catalogue hash (firmware older than the catalogue){mine}: "
+                                "binary frames refused", "reflash the board from this checkout; text requests work "
+                                "(info() without compact)")
+        if known is not None:
+            raise FirmwareError(f"{self.port} runs catalogue {reported}, but this host was given catalogue "
+                                f"{known.hash}: binary frames refused",
+                                "reflash the board from this checkout, or call info(compact=True) without a catalogue "
+                                "to speak the board's own")
+        catalogue = self.read_catalogue()
+        if catalogue.hash != reported:
+            raise FirmwareError(f"{self.port} reports catalogue {reported} in INFO, but the catalogue it sent hashes "
+                                f"to {catalogue.hash}: binary frames refused",
+                                "check the cable; a firmware from another generator version may describe itself "
+                                "differently: reflash it from this checkout")
+        return catalogue
+
+    def info(self, compact: bool = False, catalogue: Catalogue | None = None) -> FirmwareIdentity:
         """The board's identity; also takes its window for pipeline() (1 if it states none) and
-        turns the board's frames on (`compact`) or off. With frames on, the commands this
-        checkout knows go as binary frames: request() and pipeline() still return JSON mode's
-        objects. A board that restarts turns frames off: call info() again after a reset."""
+        turns the board's frames on (`compact`) or off. With frames on, the commands of the
+        board's catalogue go as binary frames: request() and pipeline() still return JSON mode's
+        objects. The catalogue is the board's own (CATALOGUE, checked against INFO's hash); a
+        `catalogue` given (one this host built, say) is used when INFO reports its hash and refused
+        otherwise. A board that restarts turns frames off: call info() again after a reset."""
         reply = self.request("INFO")
         if reply.get("ok") != 1:
             raise FirmwareError(f"INFO failed: {json.dumps(reply)}")
@@ -299,13 +376,16 @@ class BoardClient:
         self.window = window if isinstance(window, int) and window > 0 else 1
         identity = FirmwareIdentity.from_reply(reply)
         self.forms = {}
+        self.catalogue = None
         takes_frames = reply.get("frames") == "crc7"
+        if compact and takes_frames:
+            self.catalogue = self.board_catalogue(reply.get("catalogue"), catalogue)
         if takes_frames and self.request(f"FRAMES {int(compact)}").get("on") != int(compact):
             raise FirmwareError(f"{self.port} did not turn frames {'on' if compact else 'off'}")
-        if compact and takes_frames:
+        if compact and self.catalogue is not None and takes_frames:
             try:
                 self.analog = board_facts(identity.board).analog_pins
             except FirmwareError:
                 self.analog = ()  # a board this checkout does not know: A<n> goes as text
-            self.forms = frame_forms([str(c).upper() for c in reply.get("capabilities", [])])
+            self.forms = frame_forms(self.catalogue)
         return identity

@@ -10,41 +10,18 @@ on every group but the last.
 """
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from generator.codegen.framing import FRAME_ARGS, FRAME_OPS, echoed_fields
-from generator.paths import DEFINITIONS
+from generator.errors import FirmwareError
+from generator.protocol.catalogue import FRAME_ARGS, REFUSALS, Catalogue, Command
+from generator.protocol.checks import crc7
 
 TEXT = 0x40         # a reply value's first byte when it is text (a number never starts with it)
-# Refusals of what could not be read: JSON mode answers them with "cmd":"".
 NUMBER = re.compile(r"[+-]?[0-9]{1,9}")  # the text protocol's integers
-REFUSALS = frozenset({"overrun", "bad_frame", "bad_checksum", "line_too_long", "bad_request"})
-
-
-def crc7_by_bits(data: Iterable[int], crc: int = 0) -> int:
-    """CRC-7 (x^7 + x^3 + 1, MMC/SD cards' polynomial), most significant bit first."""
-    for byte in data:
-        for bit in range(7, -1, -1):
-            top = ((crc >> 6) ^ (byte >> bit)) & 1
-            crc = (crc << 1) & 0x7F
-            if top:
-                crc ^= 0x09
-    return crc
-
-
-_CRC7 = [crc7_by_bits([byte]) for byte in range(256)]  # the CRC of one byte from 0, for each byte
-
-
-def crc7(data: Iterable[int], crc: int = 0) -> int:
-    """CRC-7 of the bytes, a table lookup per byte (the same as bit by bit)."""
-    for byte in data:
-        crc = _CRC7[((crc << 1) ^ byte) & 0xFF]
-    return crc
+TENTHS = re.compile(r"-?[0-9]+\.[0-9]")  # a `tenths` field's text
 
 
 def encode_number(value: int) -> bytes:
@@ -58,16 +35,18 @@ def encode_number(value: int) -> bytes:
     return bytes([TEXT | g for g in reversed(groups[1:])] + [groups[0]])
 
 
-def decode_number(data: bytes, at: int) -> tuple[int, int]:
-    """The number starting at data[at], and the position after it."""
+def decode_number(data: bytes, at: int) -> tuple[int, int] | None:
+    """The number starting at data[at], and the position after it; None when it does not fit
+    32 bits (the firmware never sends one)."""
     u = 0
     while True:
         byte = data[at]
         at += 1
         u = (u << 6) | (byte & 0x3F)
+        if u >> 32:
+            return None
         if not byte & 0x40:
             break
-    u &= 0xFFFFFFFF
     return (u >> 1) ^ -(u & 1), at
 
 
@@ -86,33 +65,33 @@ def seal(body: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class FrameForm:
-    """How one command travels in frames: its op, its arguments' specs (from its definition),
-    its reply fields, and which of those echo an argument (left out of the reply frame)."""
+    """How one command of the board's catalogue travels in frames: its op, its arguments' specs,
+    its reply fields and which of those echo an argument (left out of the reply frame)."""
 
-    name: str
     op: int
-    args: tuple[dict[str, Any], ...]
-    reply: tuple[str, ...]
-    echoes: frozenset[str]
+    command: Command
+
+    @property
+    def name(self) -> str:
+        return self.command.name
 
     def encode(self, words: Sequence[str], analog: Sequence[int]) -> tuple[bytes, list[int | str]] | None:
         """The request frame for the words after the command name, and each argument as JSON mode
         echoes it; None when a word has no number form here (it then goes as a text line, whose
         reply says what is wrong with it)."""
-        if len(words) > min(len(self.args), FRAME_ARGS):
+        if len(words) > min(len(self.command.args), FRAME_ARGS):
             return None
         numbers: list[int] = []
         echoed: list[int | str] = []
-        for spec, word in zip(self.args, words, strict=False):
-            if spec["type"] == "enum":
-                values = [v.lower() for v in spec["values"]]
-                if word.lower() not in values:
+        for spec, word in zip(self.command.args, words, strict=False):
+            if spec.type == "enum":
+                if word.lower() not in spec.values:
                     return None
-                numbers.append(values.index(word.lower()))
-                echoed.append(values[numbers[-1]])
+                numbers.append(spec.values.index(word.lower()))
+                echoed.append(word.lower())
                 continue
             text = word
-            if spec["type"] != "integer" and word[:1] in ("A", "a") and word[1:].isdigit():
+            if spec.type != "integer" and word[:1] in ("A", "a") and word[1:].isdigit():
                 index = int(word[1:])
                 if index >= len(analog):
                     return None
@@ -126,35 +105,41 @@ class FrameForm:
 
     def reply_object(self, values: list[int | float | str], error: bool, given: Sequence[int | str]) -> dict[str, Any]:
         """The object JSON mode gives for this reply: echoed fields from the request's arguments
-        (omitted optional ones from their defaults), the others from the frame's values."""
+        (omitted optional ones from their defaults), the others from the frame's values. A reply
+        whose values do not match the catalogue's fields (count or type) raises FirmwareError."""
         if error:
+            if not 1 <= len(values) <= 2 or not all(isinstance(v, str) for v in values):
+                raise self.mismatch(values, "an error frame holds its code and maybe an argument's name, as text")
             code = str(values[0])
             reply: dict[str, Any] = {"ok": 0, "cmd": "" if code in REFUSALS else self.name, "error": code}
             if len(values) > 1:
                 reply["arg"] = str(values[1])
             return reply
-        args = {spec["name"]: (given[i] if i < len(given) else self.default(spec)) for i, spec in enumerate(self.args)}
-        fields: dict[str, Any] = {"ok": 1, "cmd": self.name}
+        fields = self.command.reply or ()
+        if len(values) != self.command.values:
+            raise self.mismatch(values, f"{self.command.values} value(s) for {', '.join(f.name for f in fields)}")
+        args = {spec.name: spec.echo(given[i] if i < len(given) else spec.default or 0)
+                for i, spec in enumerate(self.command.args)}
+        out: dict[str, Any] = {"ok": 1, "cmd": self.name}
         rest = iter(values)
-        for field in self.reply:
-            fields[field] = args[field] if field in self.echoes else next(rest)
-        return fields
+        for index, field in enumerate(fields):
+            if index in self.command.echoes:
+                out[field.name] = args[field.name]
+                continue
+            value = next(rest)
+            if field.type == "int" and isinstance(value, int):
+                out[field.name] = value
+            elif field.type == "text" and isinstance(value, str):
+                out[field.name] = value
+            elif field.type == "tenths" and isinstance(value, str) and TENTHS.fullmatch(value):
+                out[field.name] = float(value)
+            else:
+                raise self.mismatch(values, f"field '{field.name}' is {field.type}, got {value!r:.40}")
+        return out
 
-    @staticmethod
-    def default(spec: dict[str, Any]) -> int | str:
-        """An omitted optional argument's value as JSON mode echoes it."""
-        value = spec.get("default", 0)
-        return value.lower() if isinstance(value, str) else value
-
-
-def text_value(text: str) -> int | float | str:
-    """A text value as JSON mode gives it: an integer, a decimal, or a word."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    def mismatch(self, values: list[int | str], why: str) -> FirmwareError:
+        return FirmwareError(f"a {self.name} reply frame does not match the board's catalogue: {why} "
+                             f"(values {values!r:.120})", "the board and this host disagree: read INFO again")
 
 
 def value_end(data: bytes, at: int) -> int | None:
@@ -199,26 +184,20 @@ def parse_reply(frame: bytes) -> tuple[bool, list[int | float | str]] | None:
         end = value_end(frame, at)
         if end is None:
             return None
-        value = frame[at:end]
-        values.append(text_value(value[1:-1].decode("ascii")) if value[0] == TEXT else decode_number(value, 0)[0])
+        if frame[at] == TEXT:
+            values.append(frame[at + 1:end - 1].decode("ascii"))
+        else:
+            number = decode_number(frame, at)
+            if number is None:
+                return None
+            values.append(number[0])
         at = end
     if at != len(frame) - 1 or len(values) != values_following(frame[0]):
         return None
     return bool(frame[0] & 0x40), values
 
 
-def frame_forms(capabilities: Sequence[str], definitions: Path = DEFINITIONS) -> dict[str, FrameForm]:
-    """UPPERCASE name -> FrameForm for the commands a firmware with these capabilities (INFO's
-    list, in its order: a command's op is its position) can take in frames: the first 32, those
-    whose definition this checkout has and that declare their `reply`."""
-    forms = {}
-    for op, name in enumerate(capabilities[:FRAME_OPS]):
-        path = definitions / "commands" / f"{name.lower()}.json"
-        if not path.is_file():
-            continue
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data.get("reply"), list):
-            reply = tuple(data["reply"])
-            forms[name.upper()] = FrameForm(name.upper(), op, tuple(data.get("args", [])), reply,
-                                            frozenset(reply[i] for i in echoed_fields(data)))
-    return forms
+def frame_forms(catalogue: Catalogue) -> dict[str, FrameForm]:
+    """UPPERCASE name -> FrameForm for the commands of a board's catalogue that travel in frames:
+    the first 32 capabilities that declare a reply."""
+    return {name: FrameForm(op, command) for name, (op, command) in catalogue.framed().items()}

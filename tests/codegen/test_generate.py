@@ -25,7 +25,7 @@ from generator.errors import FirmwareError
 from testsupport import helpers
 
 GOLDEN = Path(__file__).parent / "golden"
-SYSTEM = ["FRAMES", "INFO", "PING", "RESET"]
+SYSTEM = ["CATALOGUE", "CHECKSUM", "FRAMES", "INFO", "PING", "RESET"]
 SPEC_COMMANDS = ("gpio_write", "gpio_read", "analog_read", "pwm_write", "relay_set", "dht_read")
 SSID = 'Caf\u00e9 "Home" \\ ??= \u2615'
 PASSWORD = '"); ESP.restart(); //'
@@ -124,8 +124,9 @@ def test_info_reply_and_dispatch_match_the_selection(sketches: dict[str, Sketch]
     assert sketch.capabilities == capabilities
     info = helpers.info_reply_in_sketch(sketch.content)
     assert info == {"board": sketch.board, "transport": sketch.transport, "fw": info["fw"], "hash": sketch.hash,
-                    "capabilities": capabilities, "window": info["window"], "checksum": "xor", "ids": 1,
-                    "frames": "crc7", **({"auth": "none"} if sketch.transport == "wifi_tcp" else {})}
+                    "catalogue": sketch.catalogue.hash, "capabilities": capabilities, "window": info["window"],
+                    "checksum": "crc8", "ids": 1, "frames": "crc7",
+                    **({"auth": "none"} if sketch.transport == "wifi_tcp" else {})}
     assert re.fullmatch(r"[0-9a-f]{8}", sketch.hash)
     assert helpers.dispatch_names(sketch.content) == capabilities + SYSTEM
     for command in capabilities + SYSTEM:
@@ -284,8 +285,8 @@ def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> Non
       "valid transports: serial_standard, wifi_tcp"]),
     (uno("gpio_write", "dht_raed"),
      ["unknown command 'dht_raed' (--commands)", "did you mean 'dht_read'?",
-      "valid commands: analog_read, analog_watch, dht_read, frames, gpio_read, gpio_watch, gpio_write, info, ping, "
-      "pwm_write, relay_set, reset"]),
+      "valid commands: analog_read, analog_watch, catalogue, checksum, dht_read, frames, gpio_read, gpio_watch, "
+      "gpio_write, info, ping, pwm_write, relay_set, reset"]),
     (uno(devices=("dht22_sensr",)),
      ["unknown device 'dht22_sensr' (--devices)", "did you mean 'dht22_sensor'?",
       "valid devices: dht11_sensor, dht22_sensor, led_dimmer, relay_module, soil_moisture_sensor"]),
@@ -379,7 +380,7 @@ def test_file_reference_outside_definitions_is_refused(definitions_copy: Path, r
 def test_file_reference_inside_definitions_is_read(definitions_copy: Path) -> None:
     """The control case: the same command with its code moved to a file under definitions/."""
     (definitions_copy / "commands" / "src" / "mine.cpp").write_text(
-        "static void cmd_gpio_write(const long* args) { (void)args; /* from mine.cpp */ }\n")
+        "static void cmd_gpio_write(const long* args) { fw_reply_gpio_write(args[0], 1); /* from mine.cpp */ }\n")
     path = definitions_copy / "commands" / "gpio_write.json"
     data = json.loads(path.read_text())
     data["code"]["functions"]["*"] = "@file:commands/src/mine.cpp"

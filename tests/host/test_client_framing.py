@@ -1,5 +1,7 @@
-"""The host's framing helpers (docs/protocol.md): text checksums and ids, and binary frames:
-CRC-7, numbers, request encoding, reply parsing into JSON mode's objects."""
+"""The host's framing helpers (docs/protocol.md): text checksums (CRC-8) and ids, and binary
+frames: CRC-7, numbers, request encoding and reply parsing from a catalogue, into JSON mode's
+objects. Issue 18's cases 3 and 5 (a reply frame with too few or too many values, a number past
+32 bits) and 4's XOR collision are here, against what the old code did."""
 from __future__ import annotations
 
 import json
@@ -8,22 +10,50 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator.codegen.definitions import Definitions
+from generator.codegen.resolve import resolve
+from generator.codegen.selection import Selection
+from generator.errors import FirmwareError
 from generator.host.client import frame, unframe
-from generator.host.frames import crc7, crc7_by_bits, decode_number, encode_number, frame_forms, parse_reply, seal
+from generator.host.frames import decode_number, encode_number, frame_forms, parse_reply, seal
 from generator.paths import DEFINITIONS, ROOT
+from generator.protocol.catalogue import Catalogue
+from generator.protocol.checks import crc7, crc7_by_bits, crc8, crc8_by_bits
 
 UNO_ANALOG = (14, 15, 16, 17, 18, 19)
 CAPABILITIES = ["ANALOG_READ", "DHT_READ", "GPIO_READ", "GPIO_WRITE", "RELAY_SET"]
 
 
-def test_frame_adds_id_and_the_xor_of_every_byte_before_the_star() -> None:
-    assert frame("PING") == b"PING*10\n"
-    assert frame("PING", 7) == b"@7 PING*47\n"
+def uno_catalogue() -> Catalogue:
+    """The catalogue of platformio.ini's uno env (its commands and devices)."""
+    selection = Selection(board="arduino_uno", transport="serial_standard",
+                          commands=("gpio_write", "gpio_read", "analog_read"), devices=("dht22_sensor", "relay_module"))
+    return resolve(Definitions(DEFINITIONS), selection).catalogue
+
+
+def test_frame_adds_id_and_the_crc8_of_every_byte_before_the_star() -> None:
+    assert frame("PING") == b"PING*1F\n"
+    assert frame("PING", 7) == b"@7 PING*44\n"
+
+
+def test_crc8_is_the_plain_one_and_tells_apart_what_xor_could_not() -> None:
+    assert crc8(b"123456789") == 0xF4  # CRC-8 (poly 0x07, init 0, no reflection)'s check value
+    old = [0, 0]
+    for i, line in enumerate((b"GPIO_WRITE 3 0", b"GPIO_WRITE 2 1")):
+        for byte in line:
+            old[i] ^= byte
+    assert old[0] == old[1]  # issue 18 case 4: the XOR checksum took one for the other
+    assert crc8(b"GPIO_WRITE 3 0") != crc8(b"GPIO_WRITE 2 1")
+
+
+@given(st.binary(max_size=40))
+def test_crc8_table_matches_bit_by_bit(data: bytes) -> None:
+    assert crc8(data) == crc8_by_bits(data)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    (b'{"ok":1,"id":7,"cmd":"PING"}*49\n', (b'{"ok":1,"id":7,"cmd":"PING"}', True)),
-    (b'{"ok":1,"id":7,"cmd":"PING"}*48\n', (b'{"ok":1,"id":7,"cmd":"PING"}', False)),
+    (b'{"ok":1,"id":7,"cmd":"PING"}*01\n', (b'{"ok":1,"id":7,"cmd":"PING"}', True)),
+    (b'{"ok":1,"id":7,"cmd":"PING"}*02\n', (b'{"ok":1,"id":7,"cmd":"PING"}', False)),
     (b'{"ok":1,"cmd":"PING"}\n', (b'{"ok":1,"cmd":"PING"}', None)),
     (b'{"ok":1}*zz\n', (b'{"ok":1}*zz', False)),
 ])
@@ -49,13 +79,23 @@ def test_numbers_round_trip_and_never_start_like_text(value: int) -> None:
     assert all(b & 0x40 for b in data[:-1]) and not data[-1] & 0x40
 
 
+def test_numbers_past_32_bits_are_refused_not_wrapped() -> None:
+    """Issue 18 case 5: the old decoder masked to 32 bits, so 2**32 + 13 read as 13."""
+    past = bytes([0x40 | 0x04, 0x40, 0x40, 0x40, 0x40, 0x1A])  # zigzag(13) + 2**33, in 6 groups
+    assert decode_number(past, 0) is None
+    assert parse_reply(seal(bytes([0x81]) + past)) is None
+    with pytest.raises(ValueError, match="32-bit"):
+        encode_number(2**32 + 13)
+
+
 def test_small_numbers_take_one_byte() -> None:
     assert [encode_number(v) for v in (0, 1, -1, 31, 32)] == [b"\x00", b"\x02", b"\x01", b"\x3e", b"\x41\x00"]
 
 
-def test_requests_are_encoded_from_the_definitions() -> None:
-    forms = frame_forms(CAPABILITIES)
+def test_requests_are_encoded_from_the_catalogue() -> None:
+    forms = frame_forms(uno_catalogue())
     assert [forms[n].op for n in CAPABILITIES] == [0, 1, 2, 3, 4]
+    assert uno_catalogue().capabilities == CAPABILITIES
     assert forms["GPIO_READ"].encode(["7"], UNO_ANALOG) == (seal(bytes([0x80 | 1 << 5 | 2, 14])), [7])
     assert forms["ANALOG_READ"].encode(["a1"], UNO_ANALOG) == (seal(bytes([0xA0, 30])), [15])
     assert forms["DHT_READ"].encode(["2", "DHT11"], UNO_ANALOG) == (seal(bytes([0xC1, 4, 2])), [2, "dht11"])
@@ -66,13 +106,13 @@ def test_requests_are_encoded_from_the_definitions() -> None:
 
 
 def test_replies_become_json_mode_objects() -> None:
-    forms = frame_forms(CAPABILITIES)
+    forms = frame_forms(uno_catalogue())
     assert parse_reply(seal(bytes([0x81, 2]))) == (False, [1])
     assert parse_reply(seal(bytes([0xA1]))) == (False, [1])  # held in the header
     assert parse_reply(seal(bytes([0xBF]))) == (False, [31])
     assert forms["GPIO_READ"].reply_object([1], False, [7]) == {"ok": 1, "cmd": "GPIO_READ", "pin": 7, "value": 1}
     dht = parse_reply(seal(bytes([0x82]) + b"\x40-3.5\x00\x4061.0\x00"))
-    assert dht == (False, [-3.5, 61.0])
+    assert dht == (False, ["-3.5", "61.0"])
     assert forms["DHT_READ"].reply_object(dht[1], False, [2]) == {
         "ok": 1, "cmd": "DHT_READ", "pin": 2, "model": "dht22", "temperature": -3.5, "humidity": 61.0}
     error = parse_reply(seal(b"\xc2\x40bad_pin\x00\x40pin\x00"))
@@ -94,15 +134,29 @@ def test_damaged_reply_frames_are_refused(damaged: bytes) -> None:
     assert parse_reply(damaged) is None
 
 
-def test_every_command_but_info_declares_its_reply_fields() -> None:
+@pytest.mark.parametrize(("name", "values"), [
+    ("GPIO_READ", []),          # issue 18 case 3: `8041` to a GPIO_READ raised StopIteration
+    ("GPIO_READ", [1, 2]),      # and one value too many was taken
+    ("GPIO_READ", ["1"]),       # text where the catalogue says int
+    ("DHT_READ", [21, 40]),     # numbers where it says tenths
+    ("DHT_READ", ["x", "40.0"]),
+])
+def test_a_reply_that_disagrees_with_the_catalogue_is_refused(name: str, values: list[int | str]) -> None:
+    with pytest.raises(FirmwareError, match="does not match the board's catalogue"):
+        frame_forms(uno_catalogue())[name].reply_object(values, False, [7])
+    assert parse_reply(seal(bytes([0x80 | len(values)]) + b"".join(
+        encode_number(v) if isinstance(v, int) else b"\x40" + v.encode() + b"\x00" for v in values))) is not None
+
+
+def test_every_command_but_info_and_catalogue_declares_its_reply_fields() -> None:
     for path in (DEFINITIONS / "commands").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert ("reply" in data) == (data["id"] != "info"), path.name
+        assert ("reply" in data) == (data["id"] not in ("info", "catalogue")), path.name
 
 
 def test_the_frame_examples_in_the_protocol_doc_hold() -> None:
     doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-    forms = frame_forms(CAPABILITIES)
+    forms = frame_forms(uno_catalogue())
     for request, reply in [(forms["GPIO_READ"].encode(["7"], UNO_ANALOG), bytes([0xA1])),
                            (forms["GPIO_WRITE"].encode(["13", "1"], UNO_ANALOG), bytes([0x80]))]:
         assert request is not None

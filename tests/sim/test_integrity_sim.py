@@ -18,6 +18,7 @@ from generator.boards import board_facts
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import encode_number, seal
+from generator.protocol.checks import crc8
 from generator.sim.board import PinEvent, SimBoard, board_simulator
 from testsupport import ch32build, helpers, targets
 
@@ -157,6 +158,7 @@ def test_pipelined_client_fills_the_window(target: targets.Target) -> None:
     replies = client.pipeline(lines)
     assert [r["cmd"] for r in replies] == [line.split()[0] for line in lines]
     assert all(r["ok"] == 1 for r in replies)
+    assert b" CHECKSUM 1*" in sent.pop(0)  # pipelining turns CHECKSUM 1 on first
     first = sent[0]
     assert client.window - 25 < len(first) <= client.window, "the first write fills the window"
     assert first.count(b"\n") > 1
@@ -187,12 +189,12 @@ def test_plain_typed_requests_and_ids_without_checksum(target: targets.Target) -
     assert client.request("@7 NOPE") == {"ok": 0, "id": 7, "cmd": "NOPE", "error": "unknown_command"}
     assert client.request("@x PING")["error"] == "bad_request"
     assert client.request("@12")["error"] == "bad_request"
-    client.link.write(b"@7 PING*47\n")  # docs/protocol.md's example, both ways
-    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
-    client.link.write(b"PING*10\n")
-    assert client.link.readline() == b'{"ok":1,"cmd":"PING"}*65\n'
+    client.link.write(b"@7 PING*44\n")  # docs/protocol.md's example, both ways
+    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*01\n'
+    client.link.write(b"PING*1F\n")
+    assert client.link.readline() == b'{"ok":1,"cmd":"PING"}*%02X\n' % crc8(b'{"ok":1,"cmd":"PING"}')
     info = client.request("@3 INFO")
-    assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, target.window, "xor", 1)
+    assert (info["id"], info["window"], info["checksum"], info["ids"]) == (3, target.window, "crc8", 1)
 
 
 def test_bytes_sent_during_a_dht_read_are_not_lost(uno: tuple[SimBoard, BoardClient]) -> None:

@@ -1,6 +1,3 @@
 static void cmd_analog_read(const long* args) {
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), analogRead((uint8_t)fw_analog_index(args[0])));
-  fw_reply_end();
+  fw_reply_analog_read(args[0], analogRead((uint8_t)fw_analog_index(args[0])));
 }

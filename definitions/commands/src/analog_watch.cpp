@@ -5,9 +5,5 @@ static void cmd_analog_watch(const long* args) {
     fw_reply_error(F("busy"));
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(F("pin"), pin);
-  fw_reply_int(F("interval"), args[1]);
-  fw_reply_int(F("value"), value);
-  fw_reply_end();
+  fw_reply_analog_watch(pin, args[1], value);
 }

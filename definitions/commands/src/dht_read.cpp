@@ -22,18 +22,6 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
   return (uint8_t)(data[0] + data[1] + data[2] + data[3]) == data[4] ? 0 : 2;
 }
 
-// Prints tenths as a JSON number: -123 -> -12.3
-static void dht_reply_tenths(const __FlashStringHelper* key, int16_t tenths) {
-  fw_reply_key(key);
-  if (tenths < 0) {
-    fw_out->print('-');
-    tenths = (int16_t)-tenths;
-  }
-  fw_out->print(tenths / 10);
-  fw_out->print('.');
-  fw_out->print(tenths % 10);
-}
-
 static void cmd_dht_read(const long* args) {
   const uint8_t pin = (uint8_t)args[0];
   const bool dht11 = args[1] == 1;
@@ -58,10 +46,5 @@ static void cmd_dht_read(const long* args) {
     temperature = (int16_t)(((uint16_t)(d[2] & 0x7F) << 8) | d[3]);
     if (d[2] & 0x80) temperature = (int16_t)-temperature;
   }
-  fw_reply_begin();
-  fw_reply_int(F("pin"), pin);
-  fw_reply_str(F("model"), dht11 ? "dht11" : "dht22");
-  dht_reply_tenths(F("temperature"), temperature);
-  dht_reply_tenths(F("humidity"), humidity);
-  fw_reply_end();
+  fw_reply_dht_read(pin, dht11 ? "dht11" : "dht22", temperature, humidity);
 }

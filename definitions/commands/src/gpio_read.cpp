@@ -4,8 +4,5 @@ static void cmd_gpio_read(const long* args) {
     return;
   }
   pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);
-  fw_reply_end();
+  fw_reply_gpio_read(args[0], digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);
 }

@@ -32,12 +32,14 @@ static bool fw_bad_byte = false;     // the current line holds a byte outside pr
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
 static bool fw_frames_on = false;    // FRAMES 1 was received since the last reset
+static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "*hh" are refused
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
+static uint8_t fw_value = 0;         // binary: index of the reply field being written
 static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
 static bool fw_head_pending = false; // binary: the success header waits for the first value
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
-static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far
+static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far (shifted left by one: fw_crc)
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
 
@@ -57,18 +59,28 @@ __attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
   if (waiting > fw_rx_until) fw_rx_until = waiting;
 }
 
-// CRC-7 (x^7 + x^3 + 1, as MMC/SD cards use), one byte in, most significant bit first.
-static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
-  for (uint8_t bit = 0; bit < 8; bit++, byte <<= 1) {
-    const bool top = ((crc >> 6) ^ (byte >> 7)) & 1;
-    crc = (uint8_t)((crc << 1) & 0x7F);
-    if (top) crc ^= 0x09;
-  }
+// CRC-8 of one more byte, most significant bit first. Text lines: polynomial 0x07 (CRC-8,
+// "123456789" -> F4). Frames: CRC-7 (x^7 + x^3 + 1, as MMC/SD cards use) is this with 0x12 on a
+// register that holds the CRC-7 shifted left by one.
+#define FW_CRC8 0x07
+#define FW_CRC7 0x12
+__attribute__((noinline)) static uint8_t fw_crc(uint8_t crc, uint8_t byte, uint8_t poly) {
+  crc ^= byte;
+  for (uint8_t bit = 0; bit < 8; bit++) crc = (uint8_t)((crc << 1) ^ (crc & 0x80 ? poly : 0));
   return crc;
 }
 
-// What passes through this Print gets its check: a text line "*hh" (the XOR of its bytes, two
-// hex digits) before its '\n'; a frame the CRC-7 of its bytes, in `sum`. `frame` is set while a
+// Two hex digits, uppercase.
+static void fw_put_hex(Print* out, uint8_t value) {
+  for (uint8_t shift = 4;; shift = 0) {
+    const uint8_t digit = (uint8_t)((value >> shift) & 0x0F);
+    out->write((uint8_t)(digit < 10 ? '0' + digit : 'A' - 10 + digit));
+    if (!shift) break;
+  }
+}
+
+// What passes through this Print gets its check: a text line "*hh" (the CRC-8 of its bytes, two
+// hex digits) before its '\n'; a frame the CRC-7 of its bytes, in `sum` (shifted left by one). `frame` is set while a
 // binary frame is answered: the reply functions then write a frame too.
 class FwSummed : public Print {
  public:
@@ -78,17 +90,13 @@ class FwSummed : public Print {
   uint8_t sum = 0;
   size_t write(uint8_t c) override {
     if (frame) {
-      sum = fw_crc7(sum, c);
+      sum = fw_crc(sum, c, FW_CRC7);
     } else if (c == '\n') {
       wire->write('*');
-      for (uint8_t shift = 4;; shift = 0) {
-        const uint8_t digit = (uint8_t)((sum >> shift) & 0x0F);
-        wire->write((uint8_t)(digit < 10 ? '0' + digit : 'A' - 10 + digit));
-        if (!shift) break;
-      }
+      fw_put_hex(wire, sum);
       sum = 0;
     } else {
-      sum ^= c;
+      sum = fw_crc(sum, c, FW_CRC8);
     }
     return wire->write(c);
   }
@@ -127,9 +135,10 @@ static void fw_reply_head(bool ok) {
   fw_put_json_string(fw_cmd);
 }
 
-static uint8_t fw_value = 0;         // binary: index of the reply field being written
-
-// Binary: the header is held back until the first value: a lone number 0..31 goes in it.
+// The writers below are the reply emitters' (generated from each command's `reply`, one
+// fw_reply_<id> per command); only a command without a `reply` (INFO, CATALOGUE) calls
+// fw_reply_begin and fw_reply_end itself, and writes JSON. In a frame the header is held back
+// until the first value: a lone number 0..31 goes in it.
 static void fw_reply_begin() {
   if (fw_summed.frame) {
     fw_head_pending = true;
@@ -164,7 +173,7 @@ static bool fw_reply_key(const __FlashStringHelper* key) {
 // Binary: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
 static void fw_put_vlq(long value) {
   uint32_t u = ((uint32_t)value << 1) ^ (uint32_t)(value >> 31);
-  static uint8_t groups[6];
+  uint8_t groups[6];
   uint8_t n = 0;
   do {
     groups[n++] = (uint8_t)(u & 0x3F);
@@ -174,6 +183,7 @@ static void fw_put_vlq(long value) {
   fw_out->write(groups[0]);
 }
 
+// An `int` field.
 static void fw_reply_int(const __FlashStringHelper* key, long value) {
   if (fw_summed.frame) {
     if (!fw_next_value()) return;
@@ -190,7 +200,8 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
   fw_out->print(value);
 }
 
-static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
+// A `text` field: a string of the firmware's (it needs no JSON escapes).
+static void fw_reply_text(const __FlashStringHelper* key, const char* value) {
   if (!fw_reply_key(key)) return;
   if (fw_summed.frame) {
     fw_out->print(value);
@@ -199,11 +210,24 @@ static void fw_reply_str(const __FlashStringHelper* key, const char* value) {
   }
 }
 
+// A `tenths` field: -35 is written -3.5 (in a frame as text).
+static void fw_reply_tenths(const __FlashStringHelper* key, int tenths) {
+  if (!fw_reply_key(key)) return;
+  if (tenths < 0) {
+    fw_out->print('-');
+    tenths = -tenths;
+  }
+  fw_out->print(tenths / 10);
+  fw_out->print('.');
+  fw_out->print(tenths % 10);
+}
+
+// Ends a reply: JSON's closing brace, or a frame's pending header and open text, then its CRC-7.
 static void fw_reply_end() {
   if (fw_summed.frame) {
     fw_head_flush();
     fw_value_close();
-    fw_summed.wire->write(fw_summed.sum);
+    fw_summed.wire->write((uint8_t)(fw_summed.sum >> 1));
     return;
   }
   fw_out->print(F("}\n"));
@@ -242,6 +266,7 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 
 static void fw_dispatch(char** tokens, uint8_t count);
 static void fw_dispatch_frame();
+static void fw_catalogue_chunk(uint16_t offset);
 
 static int8_t fw_hex_digit(char c) {
   if (c >= '0' && c <= '9') return (int8_t)(c - '0');
@@ -250,13 +275,13 @@ static int8_t fw_hex_digit(char c) {
   return -1;
 }
 
-// A line ending in "*hh": true when hh is the XOR of the bytes before '*'; cuts the suffix off.
+// A line ending in "*hh": true when hh is the CRC-8 of the bytes before '*'; cuts the suffix off.
 static bool fw_checksum_ok(uint8_t star) {
   const int8_t high = fw_hex_digit(fw_line[star + 1]);
   const int8_t low = high < 0 ? -1 : fw_hex_digit(fw_line[star + 2]);
   if (low < 0 || fw_line[star + 3] != '\0') return false;
   uint8_t sum = 0;
-  for (uint8_t i = 0; i < star; i++) sum ^= (uint8_t)fw_line[i];
+  for (uint8_t i = 0; i < star; i++) sum = fw_crc(sum, (uint8_t)fw_line[i], FW_CRC8);
   fw_line[star] = '\0';
   return sum == (uint8_t)((high << 4) | low);
 }
@@ -281,21 +306,21 @@ static bool fw_parse_long(const char* s, long* out) {
   return true;
 }
 
-static void fw_process_tokens();
+static void fw_process_tokens(bool checked);
 
 // Answers one received line: a "*hh" suffix is checked (and the reply gets one), then the
 // words are dispatched. The reply goes through fw_summed when the request was checksummed.
 static void fw_process_line() {
   const char* star = strrchr(fw_line, '*');
   if (!star) {
-    fw_process_tokens();
+    fw_process_tokens(false);
     return;
   }
   Print* wire = fw_out;
   fw_summed.wire = wire;
   fw_out = &fw_summed;
   if (fw_checksum_ok((uint8_t)(star - fw_line))) {
-    fw_process_tokens();
+    fw_process_tokens(true);
   } else {
     fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
   }
@@ -303,8 +328,9 @@ static void fw_process_line() {
 }
 
 // Splits the line on spaces and tabs, takes an "@<id>" first word as the request id, upper-cases
-// the command name and dispatches it.
-static void fw_process_tokens() {
+// the command name and dispatches it. With CHECKSUM 1 a line that was not `checked` is refused
+// before any of it is read: a damaged "*" (a newline, say) must not leave a runnable line.
+static void fw_process_tokens(bool checked) {
   char* tokens[FW_MAX_ARGS + 2];
   uint8_t count = 0;
   char* p = fw_line;
@@ -318,8 +344,13 @@ static void fw_process_tokens() {
     tokens[count++] = p;
     while (*p && *p != ' ' && *p != '\t') p++;
   }
+  if (count == 0) return;  // blank line: nothing to answer
+  if (fw_checksum_on && !checked) {
+    fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
+    return;
+  }
   char** words = tokens;
-  if (count > 0 && tokens[0][0] == '@') {
+  if (tokens[0][0] == '@') {
     long id;
     if (!fw_parse_digits(tokens[0] + 1, &id)) {
       fw_reply_error(FW_CODE(FW_BAD_REQUEST));
@@ -333,7 +364,6 @@ static void fw_process_tokens() {
     words++;
     count--;
   }
-  if (count == 0) return;  // blank line: nothing to answer
   for (char* c = words[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
@@ -374,7 +404,7 @@ static void fw_finish(bool past_loss, bool cut, uint8_t check) {
   } else if (!frame) {
     fw_line[fw_len] = '\0';
     fw_process_line();
-  } else if (check != fw_rx_crc) {
+  } else if (check != fw_rx_crc >> 1) {
     fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
   } else {
     fw_dispatch_frame();
@@ -410,7 +440,7 @@ static void fw_feed(char c) {
   } else if ((b < 0x20 && c != '\t') || b > 0x7E || c == '"' || c == '\\') {
     fw_bad_byte = true;
   }
-  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc7(fw_rx_crc, b);
+  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc(fw_rx_crc, b, FW_CRC7);
   if (fw_len < FW_LINE_MAX) {
     fw_line[fw_len++] = c;
   } else {
@@ -512,12 +542,67 @@ static void fw_restart() {
   for (;;) {}
 }
 
+// ---- reply emitters: each command's `reply` (names, order, types), its handler gives the values
+static void fw_reply_analog_read(long pin, long value) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("value"), value);
+  fw_reply_end();
+}
+static void fw_reply_dht_read(long pin, const char* model, int temperature, int humidity) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_text(F("model"), model);
+  fw_reply_tenths(F("temperature"), temperature);
+  fw_reply_tenths(F("humidity"), humidity);
+  fw_reply_end();
+}
+static void fw_reply_gpio_read(long pin, long value) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("value"), value);
+  fw_reply_end();
+}
+static void fw_reply_gpio_write(long pin, long value) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("value"), value);
+  fw_reply_end();
+}
+static void fw_reply_pwm_write(long pin, long duty) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("duty"), duty);
+  fw_reply_end();
+}
+static void fw_reply_relay_set(long pin, long state) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("state"), state);
+  fw_reply_end();
+}
+static void fw_reply_checksum(long on) {
+  fw_reply_begin();
+  fw_reply_int(F("on"), on);
+  fw_reply_end();
+}
+static void fw_reply_frames(long on) {
+  fw_reply_begin();
+  fw_reply_int(F("on"), on);
+  fw_reply_end();
+}
+static void fw_reply_ping(void) {
+  fw_reply_begin();
+  fw_reply_end();
+}
+static void fw_reply_reset(void) {
+  fw_reply_begin();
+  fw_reply_end();
+}
+
 // ---- functions: command analog_read
 static void cmd_analog_read(const long* args) {
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), analogRead((uint8_t)fw_analog_index(args[0])));
-  fw_reply_end();
+  fw_reply_analog_read(args[0], analogRead((uint8_t)fw_analog_index(args[0])));
 }
 
 // ---- functions: command dht_read
@@ -545,18 +630,6 @@ static uint8_t dht_transfer(uint8_t pin, bool dht11, uint8_t data[5]) {
   return (uint8_t)(data[0] + data[1] + data[2] + data[3]) == data[4] ? 0 : 2;
 }
 
-// Prints tenths as a JSON number: -123 -> -12.3
-static void dht_reply_tenths(const __FlashStringHelper* key, int16_t tenths) {
-  fw_reply_key(key);
-  if (tenths < 0) {
-    fw_out->print('-');
-    tenths = (int16_t)-tenths;
-  }
-  fw_out->print(tenths / 10);
-  fw_out->print('.');
-  fw_out->print(tenths % 10);
-}
-
 static void cmd_dht_read(const long* args) {
   const uint8_t pin = (uint8_t)args[0];
   const bool dht11 = args[1] == 1;
@@ -581,12 +654,7 @@ static void cmd_dht_read(const long* args) {
     temperature = (int16_t)(((uint16_t)(d[2] & 0x7F) << 8) | d[3]);
     if (d[2] & 0x80) temperature = (int16_t)-temperature;
   }
-  fw_reply_begin();
-  fw_reply_int(F("pin"), pin);
-  fw_reply_str(F("model"), dht11 ? "dht11" : "dht22");
-  dht_reply_tenths(F("temperature"), temperature);
-  dht_reply_tenths(F("humidity"), humidity);
-  fw_reply_end();
+  fw_reply_dht_read(pin, dht11 ? "dht11" : "dht22", temperature, humidity);
 }
 
 // ---- functions: command gpio_read
@@ -596,30 +664,21 @@ static void cmd_gpio_read(const long* args) {
     return;
   }
   pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);
-  fw_reply_end();
+  fw_reply_gpio_read(args[0], digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);
 }
 
 // ---- functions: command gpio_write
 static void cmd_gpio_write(const long* args) {
   digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);  // level first: no glitch when it becomes an output
   pinMode((uint8_t)args[0], OUTPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), args[1]);
-  fw_reply_end();
+  fw_reply_gpio_write(args[0], args[1]);
 }
 
 // ---- functions: command pwm_write
 static void cmd_pwm_write(const long* args) {
   pinMode((uint8_t)args[0], OUTPUT);
   analogWrite((uint8_t)args[0], (int)args[1]);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("duty"), args[1]);
-  fw_reply_end();
+  fw_reply_pwm_write(args[0], args[1]);
 }
 
 // ---- functions: command relay_set
@@ -627,45 +686,49 @@ static void cmd_relay_set(const long* args) {
   const bool on = args[1] != 0;
   digitalWrite((uint8_t)args[0], (on != false) ? HIGH : LOW);
   pinMode((uint8_t)args[0], OUTPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("state"), on ? 1 : 0);
-  fw_reply_end();
+  fw_reply_relay_set(args[0], on ? 1 : 0);
+}
+
+// ---- functions: command catalogue
+static void cmd_catalogue(const long* args) {
+  fw_catalogue_chunk((uint16_t)args[0]);
+}
+
+// ---- functions: command checksum
+static void cmd_checksum(const long* args) {
+  fw_checksum_on = args[0] == 1;
+  fw_reply_checksum(args[0]);
 }
 
 // ---- functions: command frames
 static void cmd_frames(const long* args) {
   fw_frames_on = args[0] == 1;
-  fw_reply_begin();
-  fw_reply_int(F("on"), args[0]);
-  fw_reply_end();
+  fw_reply_frames(args[0]);
 }
 
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
   fw_reply_begin();
-  fw_out->print(F(",\"board\":\"arduino_mega2560\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"0cd2139c\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"frames\":\"crc7\"}\012"));
+  fw_out->print(F(",\"board\":\"arduino_mega2560\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"0cd2139c\",\"catalogue\":\"ce1aab97\",\"capabilities\":[\"ANALOG_READ\",\"DHT_READ\",\"GPIO_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"],\"window\":62,\"checksum\":\"crc8\",\"ids\":1,\"frames\":\"crc7\"}\012"));
 }
 
 // ---- functions: command ping
 static void cmd_ping(const long* args) {
   (void)args;
-  fw_reply_begin();
-  fw_reply_end();
+  fw_reply_ping();
 }
 
 // ---- functions: command reset
 static void cmd_reset(const long* args) {
   (void)args;
-  fw_reply_begin();
-  fw_reply_end();
+  fw_reply_reset();
   fw_out->flush();  // the reply leaves before the restart (on CH32V, up to its last stop bit)
   fw_restart();
 }
 
 // ---- dispatch table: selected commands, then system commands ---------------------------------
-enum { FW_ARG_INTEGER, FW_ARG_PIN, FW_ARG_ANALOG_PIN, FW_ARG_PWM_PIN, FW_ARG_ENUM };
+enum { FW_ARG_INTEGER, FW_ARG_PIN, FW_ARG_ANALOG_PIN, FW_ARG_PWM_PIN, FW_ARG_ENUM };  // catalogue.ARG_TYPES, in order
 
 struct FwArg {
   const char* name;
@@ -734,19 +797,31 @@ static const FwArg FW_ARGS_5[] FW_FLASH = {
   {FW_ARG_5_1, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
 };
 
-static const char FW_NAME_6[] FW_FLASH = "FRAMES";
-static const char FW_ARG_6_0[] FW_FLASH = "on";
+static const char FW_NAME_6[] FW_FLASH = "CATALOGUE";
+static const char FW_ARG_6_0[] FW_FLASH = "offset";
 static const FwArg FW_ARGS_6[] FW_FLASH = {
-  {FW_ARG_6_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+  {FW_ARG_6_0, FW_ARG_INTEGER, 0L, 65535L, 0L, nullptr},
 };
 
-static const char FW_NAME_7[] FW_FLASH = "INFO";
+static const char FW_NAME_7[] FW_FLASH = "CHECKSUM";
+static const char FW_ARG_7_0[] FW_FLASH = "on";
+static const FwArg FW_ARGS_7[] FW_FLASH = {
+  {FW_ARG_7_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+};
 
-static const char FW_NAME_8[] FW_FLASH = "PING";
+static const char FW_NAME_8[] FW_FLASH = "FRAMES";
+static const char FW_ARG_8_0[] FW_FLASH = "on";
+static const FwArg FW_ARGS_8[] FW_FLASH = {
+  {FW_ARG_8_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+};
 
-static const char FW_NAME_9[] FW_FLASH = "RESET";
+static const char FW_NAME_9[] FW_FLASH = "INFO";
 
-#define FW_COMMAND_COUNT 10
+static const char FW_NAME_10[] FW_FLASH = "PING";
+
+static const char FW_NAME_11[] FW_FLASH = "RESET";
+
+#define FW_COMMAND_COUNT 12
 #define FW_FRAME_OPS 6  // binary frames address the first commands (the capabilities)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0, 1, 1},
@@ -755,10 +830,12 @@ static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_3, cmd_gpio_write, 2, 2, FW_ARGS_3, 0, 3},
   {FW_NAME_4, cmd_pwm_write, 2, 2, FW_ARGS_4, 0, 3},
   {FW_NAME_5, cmd_relay_set, 2, 2, FW_ARGS_5, 0, 3},
-  {FW_NAME_6, cmd_frames, 1, 1, FW_ARGS_6, 0, 1},
-  {FW_NAME_7, cmd_info, 0, 0, nullptr, 0xFF, 0},
-  {FW_NAME_8, cmd_ping, 0, 0, nullptr, 0, 0},
-  {FW_NAME_9, cmd_reset, 0, 0, nullptr, 0, 0},
+  {FW_NAME_6, cmd_catalogue, 1, 1, FW_ARGS_6, 0, 0},
+  {FW_NAME_7, cmd_checksum, 1, 1, FW_ARGS_7, 0, 1},
+  {FW_NAME_8, cmd_frames, 1, 1, FW_ARGS_8, 0, 1},
+  {FW_NAME_9, cmd_info, 0, 0, nullptr, 0, 0},
+  {FW_NAME_10, cmd_ping, 0, 0, nullptr, 0, 0},
+  {FW_NAME_11, cmd_reset, 0, 0, nullptr, 0, 0},
 };
 
 // Index of token (any case) among the '|'-separated lowercase values, or -1.
@@ -812,9 +889,10 @@ static const __FlashStringHelper* fw_check_arg(uint8_t type, long min, long max,
 }
 
 // Runs command `index` with `given` arguments: from text `tokens` (the name first), or already
-// numbers in `values` (a frame, tokens null). Omitted optional arguments take their default.
-// (Arduino's IDE declares every function before the types: no struct parameters here.)
-static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
+// numbers in `values` (a frame, tokens null; argument `bad` did not fit 32 bits). Omitted optional
+// arguments take their default. (Arduino's IDE declares every function before the types: no
+// struct parameters here.)
+static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values, uint8_t bad) {
   FwCommand command;
   fw_flash_read(&command, &FW_COMMANDS[index], sizeof command);
   if (given < command.min_args || given > command.max_args) {
@@ -829,7 +907,9 @@ static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
     }
     const uint8_t type = fw_flash_byte(&arg->type);
     const __FlashStringHelper* error =
-        tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j]) : nullptr;
+        j == bad ? FW_CODE(FW_BAD_ARGS)
+        : tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j])
+                 : nullptr;
     if (!error) error = fw_check_arg(type, fw_flash_long(&arg->min), fw_flash_long(&arg->max), values[j]);
     if (error) {
       fw_reply_arg_error(error, (const char*)fw_flash_ptr(&arg->name));
@@ -847,13 +927,31 @@ static void fw_dispatch(char** tokens, uint8_t count) {
     const char* name = (const char*)fw_flash_ptr(&FW_COMMANDS[i].name);
     if (fw_flash_byte(name) != (uint8_t)tokens[0][0] || fw_flash_strcmp(tokens[0], name) != 0) continue;
     long values[FW_MAX_ARGS + 1];
-    fw_run(i, tokens, (uint8_t)(count - 1), values);
+    fw_run(i, tokens, (uint8_t)(count - 1), values, 0xFF);
     return;
   }
   fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
 }
 
-// A frame in fw_line: header 0x80 | arguments << 5 | op, then each argument (fw_put_vlq's form).
+// A frame's `given` arguments in fw_line after its header (fw_put_vlq's form) into `values`;
+// returns the index of the first that does not fit 32 bits (refused, never wrapped), or 0xFF.
+static uint8_t fw_frame_args(long* values, uint8_t given) {
+  uint8_t bad = 0xFF;
+  uint8_t at = 1;
+  for (uint8_t j = 0; j < given; j++) {
+    uint32_t u = 0;
+    uint8_t b;
+    do {
+      b = (uint8_t)fw_line[at++];
+      if ((u >> 26) && bad == 0xFF) bad = j;  // a 7th group, or a 6th past 32 bits
+      u = (u << 6) | (b & 0x3F);
+    } while (b & 0x40);
+    values[j] = (long)(u >> 1) ^ -(long)(u & 1);
+  }
+  return bad;
+}
+
+// A frame in fw_line: header 0x80 | arguments << 5 | op, then its arguments.
 static void fw_dispatch_frame() {
   const uint8_t head = (uint8_t)fw_line[0];
   const uint8_t op = head & 0x1F;
@@ -863,17 +961,38 @@ static void fw_dispatch_frame() {
   }
   long values[FW_MAX_ARGS + 1];
   const uint8_t given = (uint8_t)((head >> 5) & 3);
-  uint8_t at = 1;
-  for (uint8_t j = 0; j < given && j <= FW_MAX_ARGS; j++) {
-    uint32_t u = 0;
-    uint8_t b;
-    do {
-      b = (uint8_t)fw_line[at++];
-      u = (u << 6) | (b & 0x3F);  // frames come from the client: more than 32 bits just wrap
-    } while (b & 0x40);
-    values[j] = (long)(u >> 1) ^ -(long)(u & 1);
-  }
-  fw_run(op, nullptr, given, values);
+  fw_run(op, nullptr, given, values, fw_frame_args(values, given > FW_MAX_ARGS ? FW_MAX_ARGS + 1 : given));
+}
+
+// The catalogue (generator/protocol/catalogue.py: Catalogue.board_blob), zlib-compressed.
+#define FW_CATALOGUE_SIZE 251
+static const uint8_t FW_CATALOGUE[FW_CATALOGUE_SIZE] FW_FLASH = {
+  0x78, 0xDA, 0x75, 0x90, 0xDD, 0x8A, 0xC2, 0x30, 0x10, 0x85, 0xEF, 0xF7, 0x29, 0xE6, 0x05, 0x84,
+  0x34, 0x6E, 0xF6, 0xA2, 0x17, 0x85, 0xA0, 0xB1, 0x96, 0xB5, 0x3F, 0xB4, 0x15, 0xD9, 0x2B, 0x29,
+  0x24, 0x62, 0xA1, 0x7F, 0x68, 0xB2, 0x20, 0xE4, 0xE1, 0x37, 0x4E, 0x5D, 0xEB, 0x2E, 0x4A, 0x42,
+  0x32, 0x9C, 0x9C, 0xEF, 0xCC, 0x10, 0x02, 0x1E, 0xF0, 0x84, 0x6F, 0xD2, 0x70, 0x9F, 0x0B, 0xBE,
+  0x84, 0x60, 0xA8, 0x3B, 0xFB, 0x5D, 0x35, 0x46, 0x81, 0xAB, 0x80, 0x02, 0xC1, 0x35, 0x7B, 0x23,
+  0xCE, 0xB8, 0x5C, 0x97, 0x0F, 0xAE, 0xB6, 0x97, 0xAA, 0xF1, 0xB5, 0xD5, 0xAA, 0x1D, 0xD4, 0xA9,
+  0xD2, 0xE6, 0xA4, 0x7C, 0x69, 0x8F, 0xA6, 0xAD, 0x65, 0xAD, 0x2F, 0xBE, 0xC4, 0x00, 0xEF, 0x37,
+  0x00, 0xD0, 0x0E, 0xEF, 0x40, 0x50, 0x93, 0x47, 0x4D, 0xA9, 0x75, 0xA7, 0xE7, 0x61, 0x74, 0x98,
+  0x45, 0xE9, 0xD3, 0x09, 0xA6, 0x80, 0xC1, 0x34, 0x13, 0xDF, 0xF5, 0x9D, 0xB2, 0x66, 0x70, 0x2C,
+  0x1D, 0xD9, 0x5D, 0x1E, 0x95, 0xE2, 0x35, 0x3C, 0x6A, 0xE4, 0x46, 0xCF, 0x90, 0xCB, 0x76, 0xF1,
+  0x23, 0x26, 0x8D, 0xBE, 0x20, 0x35, 0xBF, 0x53, 0x28, 0x5D, 0x4B, 0xCA, 0xD8, 0x1D, 0xCB, 0xC5,
+  0x86, 0x7F, 0xED, 0x0B, 0x51, 0x8E, 0xD8, 0x59, 0x57, 0xFA, 0x7F, 0xB7, 0x51, 0x9B, 0xBA, 0x79,
+  0xEE, 0x5E, 0xF0, 0xF2, 0xFA, 0xCD, 0x5B, 0xE1, 0xDE, 0xFB, 0xC3, 0xE1, 0xAC, 0x34, 0x1A, 0x3E,
+  0x18, 0x9B, 0xB3, 0xC9, 0xB4, 0x16, 0x8B, 0xCF, 0x62, 0x1B, 0x43, 0xD0, 0x77, 0xE0, 0xF6, 0xDF,
+  0x88, 0x55, 0xCE, 0x63, 0x51, 0x3C, 0x7B, 0x23, 0x10, 0x25, 0xAB, 0xF4, 0x56, 0x66, 0x51, 0x12,
+  0x42, 0x80, 0x65, 0x2E, 0x70, 0xCE, 0x1F, 0x19, 0xBE, 0x80, 0x5A,
+};
+
+// CATALOGUE <offset>: up to 32 bytes of the compressed catalogue from `offset`, in hex.
+static void fw_catalogue_chunk(uint16_t offset) {
+  fw_reply_begin();
+  fw_out->print(F(",\"offset\":"));
+  fw_out->print((long)offset);
+  fw_out->print(F(",\"size\":251,\"data\":\""));
+  for (uint8_t n = 0; n < 32 && offset < FW_CATALOGUE_SIZE; n++) fw_put_hex(fw_out, fw_flash_byte(&FW_CATALOGUE[offset++]));
+  fw_out->print(F("\"}\n"));
 }
 
 void setup() {

@@ -32,12 +32,14 @@ static bool fw_bad_byte = false;     // the current line holds a byte outside pr
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
 static bool fw_frames_on = false;    // FRAMES 1 was received since the last reset
+static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "*hh" are refused
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
+static uint8_t fw_value = 0;         // binary: index of the reply field being written
 static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
 static bool fw_head_pending = false; // binary: the success header waits for the first value
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
-static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far
+static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far (shifted left by one: fw_crc)
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
 
@@ -57,18 +59,28 @@ __attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
   if (waiting > fw_rx_until) fw_rx_until = waiting;
 }
 
-// CRC-7 (x^7 + x^3 + 1, as MMC/SD cards use), one byte in, most significant bit first.
-static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
-  for (uint8_t bit = 0; bit < 8; bit++, byte <<= 1) {
-    const bool top = ((crc >> 6) ^ (byte >> 7)) & 1;
-    crc = (uint8_t)((crc << 1) & 0x7F);
-    if (top) crc ^= 0x09;
-  }
+// CRC-8 of one more byte, most significant bit first. Text lines: polynomial 0x07 (CRC-8,
+// "123456789" -> F4). Frames: CRC-7 (x^7 + x^3 + 1, as MMC/SD cards use) is this with 0x12 on a
+// register that holds the CRC-7 shifted left by one.
+#define FW_CRC8 0x07
+#define FW_CRC7 0x12
+__attribute__((noinline)) static uint8_t fw_crc(uint8_t crc, uint8_t byte, uint8_t poly) {
+  crc ^= byte;
+  for (uint8_t bit = 0; bit < 8; bit++) crc = (uint8_t)((crc << 1) ^ (crc & 0x80 ? poly : 0));
   return crc;
 }
 
-// What passes through this Print gets its check: a text line "*hh" (the XOR of its bytes, two
-// hex digits) before its '\n'; a frame the CRC-7 of its bytes, in `sum`. `frame` is set while a
+// Two hex digits, uppercase.
+static void fw_put_hex(Print* out, uint8_t value) {
+  for (uint8_t shift = 4;; shift = 0) {
+    const uint8_t digit = (uint8_t)((value >> shift) & 0x0F);
+    out->write((uint8_t)(digit < 10 ? '0' + digit : 'A' - 10 + digit));
+    if (!shift) break;
+  }
+}
+
+// What passes through this Print gets its check: a text line "*hh" (the CRC-8 of its bytes, two
+// hex digits) before its '\n'; a frame the CRC-7 of its bytes, in `sum` (shifted left by one). `frame` is set while a
 // binary frame is answered: the reply functions then write a frame too.
 class FwSummed : public Print {
  public:
@@ -78,17 +90,13 @@ class FwSummed : public Print {
   uint8_t sum = 0;
   size_t write(uint8_t c) override {
     if (frame) {
-      sum = fw_crc7(sum, c);
+      sum = fw_crc(sum, c, FW_CRC7);
     } else if (c == '\n') {
       wire->write('*');
-      for (uint8_t shift = 4;; shift = 0) {
-        const uint8_t digit = (uint8_t)((sum >> shift) & 0x0F);
-        wire->write((uint8_t)(digit < 10 ? '0' + digit : 'A' - 10 + digit));
-        if (!shift) break;
-      }
+      fw_put_hex(wire, sum);
       sum = 0;
     } else {
-      sum ^= c;
+      sum = fw_crc(sum, c, FW_CRC8);
     }
     return wire->write(c);
   }
@@ -127,9 +135,10 @@ static void fw_reply_head(bool ok) {
   fw_put_json_string(fw_cmd);
 }
 
-static uint8_t fw_value = 0;         // binary: index of the reply field being written
-
-// Binary: the header is held back until the first value: a lone number 0..31 goes in it.
+// The writers below are the reply emitters' (generated from each command's `reply`, one
+// fw_reply_<id> per command); only a command without a `reply` (INFO, CATALOGUE) calls
+// fw_reply_begin and fw_reply_end itself, and writes JSON. In a frame the header is held back
+// until the first value: a lone number 0..31 goes in it.
 static void fw_reply_begin() {
   if (fw_summed.frame) {
     fw_head_pending = true;
@@ -164,7 +173,7 @@ static bool fw_reply_key(const __FlashStringHelper* key) {
 // Binary: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
 static void fw_put_vlq(long value) {
   uint32_t u = ((uint32_t)value << 1) ^ (uint32_t)(value >> 31);
-  static uint8_t groups[6];
+  uint8_t groups[6];
   uint8_t n = 0;
   do {
     groups[n++] = (uint8_t)(u & 0x3F);
@@ -174,6 +183,7 @@ static void fw_put_vlq(long value) {
   fw_out->write(groups[0]);
 }
 
+// An `int` field.
 static void fw_reply_int(const __FlashStringHelper* key, long value) {
   if (fw_summed.frame) {
     if (!fw_next_value()) return;
@@ -190,11 +200,12 @@ static void fw_reply_int(const __FlashStringHelper* key, long value) {
   fw_out->print(value);
 }
 
+// Ends a reply: JSON's closing brace, or a frame's pending header and open text, then its CRC-7.
 static void fw_reply_end() {
   if (fw_summed.frame) {
     fw_head_flush();
     fw_value_close();
-    fw_summed.wire->write(fw_summed.sum);
+    fw_summed.wire->write((uint8_t)(fw_summed.sum >> 1));
     return;
   }
   fw_out->print(F("}\n"));
@@ -233,6 +244,7 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 
 static void fw_dispatch(char** tokens, uint8_t count);
 static void fw_dispatch_frame();
+static void fw_catalogue_chunk(uint16_t offset);
 
 static int8_t fw_hex_digit(char c) {
   if (c >= '0' && c <= '9') return (int8_t)(c - '0');
@@ -241,13 +253,13 @@ static int8_t fw_hex_digit(char c) {
   return -1;
 }
 
-// A line ending in "*hh": true when hh is the XOR of the bytes before '*'; cuts the suffix off.
+// A line ending in "*hh": true when hh is the CRC-8 of the bytes before '*'; cuts the suffix off.
 static bool fw_checksum_ok(uint8_t star) {
   const int8_t high = fw_hex_digit(fw_line[star + 1]);
   const int8_t low = high < 0 ? -1 : fw_hex_digit(fw_line[star + 2]);
   if (low < 0 || fw_line[star + 3] != '\0') return false;
   uint8_t sum = 0;
-  for (uint8_t i = 0; i < star; i++) sum ^= (uint8_t)fw_line[i];
+  for (uint8_t i = 0; i < star; i++) sum = fw_crc(sum, (uint8_t)fw_line[i], FW_CRC8);
   fw_line[star] = '\0';
   return sum == (uint8_t)((high << 4) | low);
 }
@@ -272,21 +284,21 @@ static bool fw_parse_long(const char* s, long* out) {
   return true;
 }
 
-static void fw_process_tokens();
+static void fw_process_tokens(bool checked);
 
 // Answers one received line: a "*hh" suffix is checked (and the reply gets one), then the
 // words are dispatched. The reply goes through fw_summed when the request was checksummed.
 static void fw_process_line() {
   const char* star = strrchr(fw_line, '*');
   if (!star) {
-    fw_process_tokens();
+    fw_process_tokens(false);
     return;
   }
   Print* wire = fw_out;
   fw_summed.wire = wire;
   fw_out = &fw_summed;
   if (fw_checksum_ok((uint8_t)(star - fw_line))) {
-    fw_process_tokens();
+    fw_process_tokens(true);
   } else {
     fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
   }
@@ -294,8 +306,9 @@ static void fw_process_line() {
 }
 
 // Splits the line on spaces and tabs, takes an "@<id>" first word as the request id, upper-cases
-// the command name and dispatches it.
-static void fw_process_tokens() {
+// the command name and dispatches it. With CHECKSUM 1 a line that was not `checked` is refused
+// before any of it is read: a damaged "*" (a newline, say) must not leave a runnable line.
+static void fw_process_tokens(bool checked) {
   char* tokens[FW_MAX_ARGS + 2];
   uint8_t count = 0;
   char* p = fw_line;
@@ -309,8 +322,13 @@ static void fw_process_tokens() {
     tokens[count++] = p;
     while (*p && *p != ' ' && *p != '\t') p++;
   }
+  if (count == 0) return;  // blank line: nothing to answer
+  if (fw_checksum_on && !checked) {
+    fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
+    return;
+  }
   char** words = tokens;
-  if (count > 0 && tokens[0][0] == '@') {
+  if (tokens[0][0] == '@') {
     long id;
     if (!fw_parse_digits(tokens[0] + 1, &id)) {
       fw_reply_error(FW_CODE(FW_BAD_REQUEST));
@@ -324,7 +342,6 @@ static void fw_process_tokens() {
     words++;
     count--;
   }
-  if (count == 0) return;  // blank line: nothing to answer
   for (char* c = words[0]; *c; c++) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
   }
@@ -365,7 +382,7 @@ static void fw_finish(bool past_loss, bool cut, uint8_t check) {
   } else if (!frame) {
     fw_line[fw_len] = '\0';
     fw_process_line();
-  } else if (check != fw_rx_crc) {
+  } else if (check != fw_rx_crc >> 1) {
     fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
   } else {
     fw_dispatch_frame();
@@ -401,7 +418,7 @@ static void fw_feed(char c) {
   } else if ((b < 0x20 && c != '\t') || b > 0x7E || c == '"' || c == '\\') {
     fw_bad_byte = true;
   }
-  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc7(fw_rx_crc, b);
+  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc(fw_rx_crc, b, FW_CRC7);
   if (fw_len < FW_LINE_MAX) {
     fw_line[fw_len++] = c;
   } else {
@@ -468,32 +485,67 @@ static void fw_restart() {
   for (;;) {}
 }
 
+// ---- reply emitters: each command's `reply` (names, order, types), its handler gives the values
+static void fw_reply_analog_read(long pin, long value) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("value"), value);
+  fw_reply_end();
+}
+static void fw_reply_gpio_write(long pin, long value) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("value"), value);
+  fw_reply_end();
+}
+static void fw_reply_pwm_write(long pin, long duty) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("duty"), duty);
+  fw_reply_end();
+}
+static void fw_reply_relay_set(long pin, long state) {
+  fw_reply_begin();
+  fw_reply_int(F("pin"), pin);
+  fw_reply_int(F("state"), state);
+  fw_reply_end();
+}
+static void fw_reply_checksum(long on) {
+  fw_reply_begin();
+  fw_reply_int(F("on"), on);
+  fw_reply_end();
+}
+static void fw_reply_frames(long on) {
+  fw_reply_begin();
+  fw_reply_int(F("on"), on);
+  fw_reply_end();
+}
+static void fw_reply_ping(void) {
+  fw_reply_begin();
+  fw_reply_end();
+}
+static void fw_reply_reset(void) {
+  fw_reply_begin();
+  fw_reply_end();
+}
+
 // ---- functions: command analog_read
 static void cmd_analog_read(const long* args) {
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), analogRead((uint8_t)fw_analog_index(args[0])));
-  fw_reply_end();
+  fw_reply_analog_read(args[0], analogRead((uint8_t)fw_analog_index(args[0])));
 }
 
 // ---- functions: command gpio_write
 static void cmd_gpio_write(const long* args) {
   digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);  // level first: no glitch when it becomes an output
   pinMode((uint8_t)args[0], OUTPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("value"), args[1]);
-  fw_reply_end();
+  fw_reply_gpio_write(args[0], args[1]);
 }
 
 // ---- functions: command pwm_write
 static void cmd_pwm_write(const long* args) {
   pinMode((uint8_t)args[0], OUTPUT);
   analogWrite((uint8_t)args[0], (int)args[1]);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("duty"), args[1]);
-  fw_reply_end();
+  fw_reply_pwm_write(args[0], args[1]);
 }
 
 // ---- functions: command relay_set
@@ -501,45 +553,49 @@ static void cmd_relay_set(const long* args) {
   const bool on = args[1] != 0;
   digitalWrite((uint8_t)args[0], (on != true) ? HIGH : LOW);
   pinMode((uint8_t)args[0], OUTPUT);
-  fw_reply_begin();
-  fw_reply_int(F("pin"), args[0]);
-  fw_reply_int(F("state"), on ? 1 : 0);
-  fw_reply_end();
+  fw_reply_relay_set(args[0], on ? 1 : 0);
+}
+
+// ---- functions: command catalogue
+static void cmd_catalogue(const long* args) {
+  fw_catalogue_chunk((uint16_t)args[0]);
+}
+
+// ---- functions: command checksum
+static void cmd_checksum(const long* args) {
+  fw_checksum_on = args[0] == 1;
+  fw_reply_checksum(args[0]);
 }
 
 // ---- functions: command frames
 static void cmd_frames(const long* args) {
   fw_frames_on = args[0] == 1;
-  fw_reply_begin();
-  fw_reply_int(F("on"), args[0]);
-  fw_reply_end();
+  fw_reply_frames(args[0]);
 }
 
 // ---- functions: command info
 static void cmd_info(const long* args) {
   (void)args;
   fw_reply_begin();
-  fw_out->print(F(",\"board\":\"arduino_nano\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"e44f4e51\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"],\"window\":62,\"checksum\":\"xor\",\"ids\":1,\"frames\":\"crc7\"}\012"));
+  fw_out->print(F(",\"board\":\"arduino_nano\",\"transport\":\"serial_standard\",\"fw\":\"0.1.0\",\"hash\":\"e44f4e51\",\"catalogue\":\"50bb05d3\",\"capabilities\":[\"ANALOG_READ\",\"GPIO_WRITE\",\"PWM_WRITE\",\"RELAY_SET\"],\"window\":62,\"checksum\":\"crc8\",\"ids\":1,\"frames\":\"crc7\"}\012"));
 }
 
 // ---- functions: command ping
 static void cmd_ping(const long* args) {
   (void)args;
-  fw_reply_begin();
-  fw_reply_end();
+  fw_reply_ping();
 }
 
 // ---- functions: command reset
 static void cmd_reset(const long* args) {
   (void)args;
-  fw_reply_begin();
-  fw_reply_end();
+  fw_reply_reset();
   fw_out->flush();  // the reply leaves before the restart (on CH32V, up to its last stop bit)
   fw_restart();
 }
 
 // ---- dispatch table: selected commands, then system commands ---------------------------------
-enum { FW_ARG_INTEGER, FW_ARG_PIN, FW_ARG_ANALOG_PIN, FW_ARG_PWM_PIN, FW_ARG_ENUM };
+enum { FW_ARG_INTEGER, FW_ARG_PIN, FW_ARG_ANALOG_PIN, FW_ARG_PWM_PIN, FW_ARG_ENUM };  // catalogue.ARG_TYPES, in order
 
 struct FwArg {
   const char* name;
@@ -590,29 +646,43 @@ static const FwArg FW_ARGS_3[] FW_FLASH = {
   {FW_ARG_3_1, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
 };
 
-static const char FW_NAME_4[] FW_FLASH = "FRAMES";
-static const char FW_ARG_4_0[] FW_FLASH = "on";
+static const char FW_NAME_4[] FW_FLASH = "CATALOGUE";
+static const char FW_ARG_4_0[] FW_FLASH = "offset";
 static const FwArg FW_ARGS_4[] FW_FLASH = {
-  {FW_ARG_4_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+  {FW_ARG_4_0, FW_ARG_INTEGER, 0L, 65535L, 0L, nullptr},
 };
 
-static const char FW_NAME_5[] FW_FLASH = "INFO";
+static const char FW_NAME_5[] FW_FLASH = "CHECKSUM";
+static const char FW_ARG_5_0[] FW_FLASH = "on";
+static const FwArg FW_ARGS_5[] FW_FLASH = {
+  {FW_ARG_5_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+};
 
-static const char FW_NAME_6[] FW_FLASH = "PING";
+static const char FW_NAME_6[] FW_FLASH = "FRAMES";
+static const char FW_ARG_6_0[] FW_FLASH = "on";
+static const FwArg FW_ARGS_6[] FW_FLASH = {
+  {FW_ARG_6_0, FW_ARG_INTEGER, 0L, 1L, 0L, nullptr},
+};
 
-static const char FW_NAME_7[] FW_FLASH = "RESET";
+static const char FW_NAME_7[] FW_FLASH = "INFO";
 
-#define FW_COMMAND_COUNT 8
+static const char FW_NAME_8[] FW_FLASH = "PING";
+
+static const char FW_NAME_9[] FW_FLASH = "RESET";
+
+#define FW_COMMAND_COUNT 10
 #define FW_FRAME_OPS 4  // binary frames address the first commands (the capabilities)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0, 1, 1},
   {FW_NAME_1, cmd_gpio_write, 2, 2, FW_ARGS_1, 0, 3},
   {FW_NAME_2, cmd_pwm_write, 2, 2, FW_ARGS_2, 0, 3},
   {FW_NAME_3, cmd_relay_set, 2, 2, FW_ARGS_3, 0, 3},
-  {FW_NAME_4, cmd_frames, 1, 1, FW_ARGS_4, 0, 1},
-  {FW_NAME_5, cmd_info, 0, 0, nullptr, 0xFF, 0},
-  {FW_NAME_6, cmd_ping, 0, 0, nullptr, 0, 0},
-  {FW_NAME_7, cmd_reset, 0, 0, nullptr, 0, 0},
+  {FW_NAME_4, cmd_catalogue, 1, 1, FW_ARGS_4, 0, 0},
+  {FW_NAME_5, cmd_checksum, 1, 1, FW_ARGS_5, 0, 1},
+  {FW_NAME_6, cmd_frames, 1, 1, FW_ARGS_6, 0, 1},
+  {FW_NAME_7, cmd_info, 0, 0, nullptr, 0, 0},
+  {FW_NAME_8, cmd_ping, 0, 0, nullptr, 0, 0},
+  {FW_NAME_9, cmd_reset, 0, 0, nullptr, 0, 0},
 };
 
 // Index of token (any case) among the '|'-separated lowercase values, or -1.
@@ -666,9 +736,10 @@ static const __FlashStringHelper* fw_check_arg(uint8_t type, long min, long max,
 }
 
 // Runs command `index` with `given` arguments: from text `tokens` (the name first), or already
-// numbers in `values` (a frame, tokens null). Omitted optional arguments take their default.
-// (Arduino's IDE declares every function before the types: no struct parameters here.)
-static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
+// numbers in `values` (a frame, tokens null; argument `bad` did not fit 32 bits). Omitted optional
+// arguments take their default. (Arduino's IDE declares every function before the types: no
+// struct parameters here.)
+static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values, uint8_t bad) {
   FwCommand command;
   fw_flash_read(&command, &FW_COMMANDS[index], sizeof command);
   if (given < command.min_args || given > command.max_args) {
@@ -683,7 +754,9 @@ static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values) {
     }
     const uint8_t type = fw_flash_byte(&arg->type);
     const __FlashStringHelper* error =
-        tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j]) : nullptr;
+        j == bad ? FW_CODE(FW_BAD_ARGS)
+        : tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j])
+                 : nullptr;
     if (!error) error = fw_check_arg(type, fw_flash_long(&arg->min), fw_flash_long(&arg->max), values[j]);
     if (error) {
       fw_reply_arg_error(error, (const char*)fw_flash_ptr(&arg->name));
@@ -701,13 +774,31 @@ static void fw_dispatch(char** tokens, uint8_t count) {
     const char* name = (const char*)fw_flash_ptr(&FW_COMMANDS[i].name);
     if (fw_flash_byte(name) != (uint8_t)tokens[0][0] || fw_flash_strcmp(tokens[0], name) != 0) continue;
     long values[FW_MAX_ARGS + 1];
-    fw_run(i, tokens, (uint8_t)(count - 1), values);
+    fw_run(i, tokens, (uint8_t)(count - 1), values, 0xFF);
     return;
   }
   fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
 }
 
-// A frame in fw_line: header 0x80 | arguments << 5 | op, then each argument (fw_put_vlq's form).
+// A frame's `given` arguments in fw_line after its header (fw_put_vlq's form) into `values`;
+// returns the index of the first that does not fit 32 bits (refused, never wrapped), or 0xFF.
+static uint8_t fw_frame_args(long* values, uint8_t given) {
+  uint8_t bad = 0xFF;
+  uint8_t at = 1;
+  for (uint8_t j = 0; j < given; j++) {
+    uint32_t u = 0;
+    uint8_t b;
+    do {
+      b = (uint8_t)fw_line[at++];
+      if ((u >> 26) && bad == 0xFF) bad = j;  // a 7th group, or a 6th past 32 bits
+      u = (u << 6) | (b & 0x3F);
+    } while (b & 0x40);
+    values[j] = (long)(u >> 1) ^ -(long)(u & 1);
+  }
+  return bad;
+}
+
+// A frame in fw_line: header 0x80 | arguments << 5 | op, then its arguments.
 static void fw_dispatch_frame() {
   const uint8_t head = (uint8_t)fw_line[0];
   const uint8_t op = head & 0x1F;
@@ -717,17 +808,34 @@ static void fw_dispatch_frame() {
   }
   long values[FW_MAX_ARGS + 1];
   const uint8_t given = (uint8_t)((head >> 5) & 3);
-  uint8_t at = 1;
-  for (uint8_t j = 0; j < given && j <= FW_MAX_ARGS; j++) {
-    uint32_t u = 0;
-    uint8_t b;
-    do {
-      b = (uint8_t)fw_line[at++];
-      u = (u << 6) | (b & 0x3F);  // frames come from the client: more than 32 bits just wrap
-    } while (b & 0x40);
-    values[j] = (long)(u >> 1) ^ -(long)(u & 1);
-  }
-  fw_run(op, nullptr, given, values);
+  fw_run(op, nullptr, given, values, fw_frame_args(values, given > FW_MAX_ARGS ? FW_MAX_ARGS + 1 : given));
+}
+
+// The catalogue (generator/protocol/catalogue.py: Catalogue.board_blob), zlib-compressed.
+#define FW_CATALOGUE_SIZE 182
+static const uint8_t FW_CATALOGUE[FW_CATALOGUE_SIZE] FW_FLASH = {
+  0x78, 0xDA, 0x6D, 0x8F, 0xDF, 0x0A, 0x82, 0x30, 0x14, 0x87, 0xEF, 0x7B, 0x8A, 0xF3, 0x02, 0xC1,
+  0xA6, 0xAC, 0x4B, 0x61, 0xD8, 0xD1, 0x46, 0xFE, 0x63, 0x2A, 0xD2, 0x95, 0x08, 0x29, 0x04, 0xA1,
+  0x81, 0x33, 0x08, 0x7A, 0xF8, 0xE6, 0x2C, 0x2D, 0x89, 0x0D, 0xF6, 0x71, 0xCE, 0xEF, 0xDB, 0xD9,
+  0x08, 0x50, 0xE0, 0x11, 0x0F, 0x62, 0xBF, 0x94, 0xC8, 0xF7, 0xE0, 0xDC, 0x2E, 0xED, 0xF3, 0x5E,
+  0x5D, 0x87, 0x1A, 0x34, 0x81, 0x05, 0xC4, 0xAC, 0xED, 0x86, 0x68, 0xF6, 0x13, 0x11, 0x97, 0x85,
+  0x14, 0x19, 0xAE, 0x73, 0xF4, 0x93, 0x83, 0xA9, 0x36, 0x32, 0x9D, 0xBD, 0xA4, 0x08, 0xBF, 0xB5,
+  0xF3, 0xA0, 0x1E, 0xC6, 0xB2, 0x67, 0xCB, 0x94, 0x46, 0xB4, 0x18, 0x9B, 0x35, 0x89, 0x01, 0x3F,
+  0x95, 0x29, 0x66, 0x93, 0xD6, 0xAB, 0x4A, 0xAD, 0xA7, 0x4D, 0xB5, 0x65, 0x1A, 0xD5, 0xA7, 0xCB,
+  0xB3, 0xF1, 0x3F, 0x39, 0xEA, 0x7E, 0xD7, 0x34, 0x7D, 0xAD, 0x4C, 0x60, 0xC7, 0x98, 0xCD, 0x96,
+  0xD0, 0x01, 0xDD, 0x63, 0x9A, 0x87, 0xE0, 0x74, 0x2D, 0xE8, 0xFD, 0x7B, 0x85, 0x27, 0x79, 0x88,
+  0xE9, 0xBF, 0x1E, 0x01, 0x11, 0x79, 0xF1, 0x1B, 0x13, 0x11, 0xF9, 0xE0, 0x18, 0x94, 0x68, 0xDE,
+  0xF9, 0x02, 0x68, 0x71, 0x52, 0xFD,
+};
+
+// CATALOGUE <offset>: up to 32 bytes of the compressed catalogue from `offset`, in hex.
+static void fw_catalogue_chunk(uint16_t offset) {
+  fw_reply_begin();
+  fw_out->print(F(",\"offset\":"));
+  fw_out->print((long)offset);
+  fw_out->print(F(",\"size\":182,\"data\":\""));
+  for (uint8_t n = 0; n < 32 && offset < FW_CATALOGUE_SIZE; n++) fw_put_hex(fw_out, fw_flash_byte(&FW_CATALOGUE[offset++]));
+  fw_out->print(F("\"}\n"));
 }
 
 void setup() {

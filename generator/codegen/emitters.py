@@ -1,0 +1,87 @@
+"""Reply emitters: one C function per command with a `reply`, generated from the catalogue, as
+Klipper's sendf format strings are (docs/protocol.md, "Catalogue"). `fw_reply_<id>(...)` takes
+one typed parameter per reply field, in order, and writes the reply (JSON keys, or a frame's
+values without the echoed fields): a handler supplies values only, so it cannot misname, reorder
+or forget a field. `problems` refuses a handler that writes its reply any other way, or calls
+its emitter with another number of values."""
+from __future__ import annotations
+
+import re
+
+from generator.protocol.catalogue import Command
+
+C_TYPES = {"int": "long", "text": "const char*", "tenths": "int"}
+# The core's reply writers, the emitters': only a command without a `reply` (INFO, CATALOGUE)
+# calls fw_reply_begin and fw_reply_end itself.
+WRITERS = {"int": "fw_reply_int", "text": "fw_reply_text", "tenths": "fw_reply_tenths"}
+RAW_WRITERS = ("fw_reply_begin", "fw_reply_end", "fw_reply_key", *WRITERS.values())
+
+
+def emitter_name(command: Command) -> str:
+    return f"fw_reply_{command.name.lower()}"
+
+
+def emitter(command: Command) -> str:
+    """The C emitter of a command with a `reply`: its fields' keys, order and types."""
+    assert command.reply is not None
+    params = ", ".join(f"{C_TYPES[f.type]} {f.name}" for f in command.reply) or "void"
+    body = "".join(f'  {WRITERS[f.type]}(F("{f.name}"), {f.name});\n' for f in command.reply)
+    return f"static void {emitter_name(command)}({params}) {{\n  fw_reply_begin();\n{body}  fw_reply_end();\n}}"
+
+
+def call_arguments(code: str, start: int) -> list[str] | None:
+    """The top-level arguments of the call whose '(' is at code[start], or None when it does
+    not close (strings, character literals and nested parentheses are skipped)."""
+    depth, args, current, at = 0, [], "", start
+    while at < len(code):
+        char = code[at]
+        if char in "\"'":
+            end = at + 1
+            while end < len(code) and code[end] != char:
+                end += 2 if code[end] == "\\" else 1
+            current += code[at:end + 1]
+            at = end + 1
+            continue
+        if char in "([{":
+            depth += 1
+            if depth == 1:
+                at += 1
+                continue
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                args.append(current.strip())
+                return [] if args == [""] else args
+        elif char == "," and depth == 1:
+            args.append(current.strip())
+            current = ""
+            at += 1
+            continue
+        current += char
+        at += 1
+    return None
+
+
+def problems(command: Command, code: str, origin: str) -> list[str]:
+    """What is wrong with how a command's code writes its reply: with a `reply`, only through
+    its emitter, every call with one value per field; without one, no emitter exists."""
+    found = []
+    name = emitter_name(command)
+    calls = [m.end() - 1 for m in re.finditer(rf"\b{name}\s*\(", code)]
+    if command.reply is None:
+        if calls:
+            found.append(f"{origin}: calls {name}() but the command declares no `reply`")
+        return found
+    for writer in RAW_WRITERS:
+        if re.search(rf"\b{writer}\s*\(", code):
+            found.append(f"{origin}: writes its reply with {writer}(); a command with a `reply` answers "
+                         f"through {name}({', '.join(f.name for f in command.reply)})")
+    if not calls:
+        found.append(f"{origin}: never calls {name}(): its `reply` lists "
+                     f"{', '.join(f.name for f in command.reply) or 'no fields'}")
+    for at in calls:
+        args = call_arguments(code, at)
+        if args is not None and len(args) != len(command.reply):
+            found.append(f"{origin}: {name}() called with {len(args)} value(s), but its `reply` has "
+                         f"{len(command.reply)}: {', '.join(f.name for f in command.reply) or 'none'}")
+    return found
