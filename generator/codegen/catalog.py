@@ -9,6 +9,10 @@ from generator.codegen.render import Renderer
 from generator.codegen.resolve import device_commands, resolve, supports
 from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
+from generator.protocol.catalogue import Arg, Catalogue, Command
+
+DOCS_BEGIN = "<!-- commands: generated from definitions/commands by `python -m generator list --markdown` -->"
+DOCS_END = "<!-- end of generated commands -->"
 
 
 def architectures(defs: Definitions) -> list[str]:
@@ -89,3 +93,38 @@ def problems(root: Path, templates: Path) -> list[str]:
             except FirmwareError as exc:
                 found.append(f"{board_id} + {transport_id}: {exc}")
     return found
+
+
+def _arg_syntax(arg: Arg) -> str:
+    """`<pin>`, `<value: 0-1>`, `[pull: none/up]` (brackets: optional, with its default)."""
+    kind = {"enum": ": " + "/".join(arg.values),
+            "integer": f": {arg.minimum}-{arg.maximum}"}.get(arg.type, "")
+    return f"[{arg.name}{kind}]" if arg.default is not None else f"<{arg.name}{kind}>"
+
+
+def _row(command: Command, description: str) -> str:
+    request = " ".join([command.name, *(_arg_syntax(a) for a in command.args)])
+    if command.reply is None:
+        fields = "its own JSON (below)"
+    else:
+        fields = ", ".join(f"`{f.name}`" + ("" if f.type == "int" else f" ({f.type})") for f in command.reply) \
+            or "none"
+    text = " ".join(description.split())
+    for char in "\\<>*|_":
+        text = text.replace(char, "\\" + char)
+    return f"| `{request}` | {fields} | {text} |"
+
+
+def protocol_tables(root: Path) -> str:
+    """docs/protocol.md's command tables, from the catalogue of every command of the checkout:
+    the system commands, then the others (request syntax, reply fields and types, description)."""
+    defs = Definitions(root)
+    definitions = [defs.get("command", c) for c in defs.ids("command")]
+    catalogue = Catalogue.from_definitions(definitions)
+    descriptions = {d["id"].upper(): d["description"] for d in definitions}
+    head = ["| request | reply fields (type, when not a number) | what it does |", "| --- | --- | --- |"]
+    out = [DOCS_BEGIN, "System commands (always present):", "", *head]
+    out += [_row(c, descriptions[c.name]) for c in catalogue.commands if c.system]
+    out += ["", "Shipped commands (selected per env):", "", *head]
+    out += [_row(c, descriptions[c.name]) for c in catalogue.commands if not c.system]
+    return "\n".join([*out, DOCS_END])

@@ -10,8 +10,11 @@ from generator.paths import DEFINITIONS, TEMPLATES
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every board, transport, command and device, with what each supports."""
-    from generator.codegen.catalog import catalog  # noqa: PLC0415 - jsonschema only when used
+    from generator.codegen.catalog import catalog, protocol_tables  # noqa: PLC0415 - jsonschema only when used
 
+    if args.markdown:
+        print(protocol_tables(args.definitions))
+        return 0
     data = catalog(args.definitions)
     if args.json:
         print(json.dumps(data, indent=1))
@@ -39,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     is pioenv's)."""
     lst = sub.add_parser("list", help="show boards, transports, commands and devices")
     lst.add_argument("--json", action="store_true")
+    lst.add_argument("--markdown", action="store_true", help="print docs/protocol.md's command tables")
     lst.set_defaults(func=cmd_list)
 
     chk = sub.add_parser("check", help="validate every definition and device template")

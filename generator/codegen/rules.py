@@ -21,6 +21,7 @@ def rule_problems(kind: str, data: dict[str, Any]) -> list[str]:
         found += _code_problems(data["code"])
     if kind == "command":
         found += _args_problems(data.get("args", []))
+        found += _reply_problems(data.get("reply"))
     if kind == "board":
         found += _board_problems(data)
     return found
@@ -100,11 +101,32 @@ def _settings_problems(settings: dict[str, Any]) -> list[str]:
     return found
 
 
+RESERVED_KEYS = ("ok", "id", "cmd", "error", "arg", "event")  # what the protocol writes besides the fields
+
+
+def _reply_problems(reply: list[str | dict[str, str]] | None) -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    for index, item in enumerate(reply or []):
+        name = item if isinstance(item, str) else item["name"]
+        if name in seen:
+            found.append(f"reply[{index}] ({name}) is named twice (rule: each reply field has its own name)")
+        if name in RESERVED_KEYS:
+            found.append(f"reply[{index}] ({name}) is a key the protocol writes itself "
+                         f"(rule: a reply field is none of {', '.join(RESERVED_KEYS)})")
+        seen.add(name)
+    return found
+
+
 def _args_problems(args: list[dict[str, Any]]) -> list[str]:
     found: list[str] = []
     optional: str | None = None
+    names: set[str] = set()
     for index, arg in enumerate(args):
         field = f"args[{index}] ({arg['name']})"
+        if arg["name"] in names:
+            found.append(f"{field} is named like an earlier argument (rule: each argument has its own name)")
+        names.add(arg["name"])
         kind = arg["type"]
         if kind == "integer":
             found += _range_problems(field, arg)

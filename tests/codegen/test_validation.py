@@ -151,6 +151,30 @@ RULES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "gpio_read",
         "definitions/commands/gpio_read.json: args[2] (led).default = 40 is no usable pin of board "
         "'arduino_uno' (rule: a pin default is a pin of the board)"),
+    # issue 18 case 1: `check` took a reply field the handler does not write, and duplicate names
+    "reply_field_the_handler_does_not_write": (
+        lambda d: edit_json(d / "commands/gpio_read.json", lambda c: c["reply"].append("bogus")),
+        "gpio_read",
+        "definitions/commands/gpio_read.json [avr]: fw_reply_gpio_read() called with 2 value(s), but its `reply` "
+        "has 3: pin, value, bogus"),
+    "duplicate_argument_names": (
+        lambda d: edit_json(d / "commands/gpio_write.json", lambda c: c["args"][1].update(name="pin")),
+        "gpio_write",
+        "definitions/commands/gpio_write.json: args[1] (pin) is named like an earlier argument "
+        "(rule: each argument has its own name)"),
+    "duplicate_reply_fields": (
+        lambda d: edit_json(d / "commands/gpio_write.json",
+                            lambda c: c["reply"].append({"name": "pin", "type": "text"})),
+        "gpio_write",
+        "definitions/commands/gpio_write.json: reply[2] (pin) is named twice "
+        "(rule: each reply field has its own name)"),
+    "handler_writes_its_reply_by_hand": (
+        lambda d: edit_json(d / "commands/gpio_write.json", lambda c: c["code"]["functions"].update({"*": [
+            "static void cmd_gpio_write(const long* args) {", "  fw_reply_begin();",
+            "  fw_reply_int(F(\"value\"), args[1]);", "  fw_reply_end();", "}"]})),
+        "gpio_write",
+        "definitions/commands/gpio_write.json [avr]: writes its reply with fw_reply_begin(); a command with a "
+        "`reply` answers through fw_reply_gpio_write(pin, value)"),
     "setting_default_outside_its_range": (
         lambda d: edit_json(d / "transports/serial_standard.json",
                             lambda t: t["settings"]["BAUD_RATE"].update(default=12)),
