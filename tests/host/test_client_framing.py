@@ -10,25 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.codegen.definitions import Definitions
-from generator.codegen.resolve import resolve
-from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
 from generator.host.client import frame, unframe
 from generator.host.frames import decode_number, encode_number, frame_forms, parse_reply, seal
 from generator.paths import DEFINITIONS, ROOT
-from generator.protocol.catalogue import Catalogue
 from generator.protocol.checks import crc7, crc7_by_bits, crc8, crc8_by_bits
+from testsupport.helpers import uno_catalogue
 
 UNO_ANALOG = (14, 15, 16, 17, 18, 19)
 CAPABILITIES = ["ANALOG_READ", "DHT_READ", "GPIO_READ", "GPIO_WRITE", "RELAY_SET"]
-
-
-def uno_catalogue() -> Catalogue:
-    """The catalogue of platformio.ini's uno env (its commands and devices)."""
-    selection = Selection(board="arduino_uno", transport="serial_standard",
-                          commands=("gpio_write", "gpio_read", "analog_read"), devices=("dht22_sensor", "relay_module"))
-    return resolve(Definitions(DEFINITIONS), selection).catalogue
 
 
 def test_frame_adds_id_and_the_crc8_of_every_byte_before_the_star() -> None:
@@ -81,7 +71,7 @@ def test_numbers_round_trip_and_never_start_like_text(value: int) -> None:
 
 def test_numbers_past_32_bits_are_refused_not_wrapped() -> None:
     """Issue 18 case 5: the old decoder masked to 32 bits, so 2**32 + 13 read as 13."""
-    past = bytes([0x40 | 0x04, 0x40, 0x40, 0x40, 0x40, 0x1A])  # zigzag(13) + 2**33, in 6 groups
+    past = bytes([0x40 | 0x04, 0x40, 0x40, 0x40, 0x40, 0x1A])  # 2**32 + zigzag(13), in 6 groups
     assert decode_number(past, 0) is None
     assert parse_reply(seal(bytes([0x81]) + past)) is None
     with pytest.raises(ValueError, match="32-bit"):
@@ -142,6 +132,9 @@ def test_damaged_reply_frames_are_refused(damaged: bytes) -> None:
     ("DHT_READ", ["x", "40.0"]),
 ])
 def test_a_reply_that_disagrees_with_the_catalogue_is_refused(name: str, values: list[int | str]) -> None:
+    """Issue 18 case 3: `80 41` (a CRC-valid frame with no value) to a GPIO_READ raised
+    StopIteration, and a frame with one value too many was taken."""
+    assert parse_reply(bytes.fromhex("8041")) == (False, [])
     with pytest.raises(FirmwareError, match="does not match the board's catalogue"):
         frame_forms(uno_catalogue())[name].reply_object(values, False, [7])
     assert parse_reply(seal(bytes([0x80 | len(values)]) + b"".join(

@@ -6,6 +6,7 @@ avr-size, Intel HEX files. Nothing fakes a result.
 from __future__ import annotations
 
 import configparser
+import functools
 import io
 import json
 import os
@@ -19,8 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.codegen.definitions import Definitions
+from generator.codegen.resolve import resolve
+from generator.codegen.selection import Selection
 from generator.host.client import BoardClient
 from generator.paths import DEFINITIONS, ROOT
+from generator.protocol.catalogue import Catalogue
 from generator.sim.board import SimBoard
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -96,6 +101,15 @@ def set_envs(project: Path, envs: Mapping[str, Mapping[str, str]],
     buffer = io.StringIO()
     parser.write(buffer)
     (project / "platformio.ini").write_text(buffer.getvalue(), encoding="utf-8")
+
+
+@functools.cache
+def uno_catalogue() -> Catalogue:
+    """The protocol catalogue of platformio.ini's uno env (its commands and devices), from this
+    checkout's definitions."""
+    selection = Selection(board="arduino_uno", transport="serial_standard",
+                          commands=("gpio_write", "gpio_read", "analog_read"), devices=("dht22_sensor", "relay_module"))
+    return resolve(Definitions(DEFINITIONS), selection).catalogue
 
 
 def avr_env(pio_board: str, /, **firmware: str) -> dict[str, str]:
