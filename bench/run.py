@@ -105,12 +105,12 @@ def write_synthetic_commands(definitions: Path, count: int) -> list[str]:
             "description": f"Synthetic command {index} for the benchmark.",
             "args": [{"name": "pin", "type": "pin", "description": "A pin."},
                      {"name": "value", "type": "integer", "minimum": 0, "maximum": 255, "description": "A value."}],
+            "reply": ["pin", "value"],
             "code": {"functions": {"*": f"@file:commands/src/{command_id}.cpp"}},
         }, indent=1), encoding="utf-8")
         (definitions / "commands" / "src" / f"{command_id}.cpp").write_text(
-            f"static void cmd_{command_id}(const long* args) {{\n  fw_reply_begin();\n"
-            f"  fw_reply_int(F(\"pin\"), args[0]);\n  fw_reply_int(F(\"value\"), args[1] + {index});\n"
-            "  fw_reply_end();\n}\n", encoding="utf-8")
+            f"static void cmd_{command_id}(const long* args) {{\n"
+            f"  fw_reply_{command_id}(args[0], args[1] + {index});\n}}\n", encoding="utf-8")
     return ids
 
 
