@@ -10,25 +10,28 @@ from generator.errors import FirmwareError
 
 @dataclass(frozen=True)
 class FirmwareIdentity:
-    """Board and transport ids, generator version, selection hash, and the capabilities
-    (command ids, lowercase as hosts store them; INFO sends them uppercase)."""
+    """Board and transport ids, generator version, selection hash, the capabilities (command
+    ids, lowercase as hosts store them; INFO sends them uppercase), and the protocol catalogue's
+    hash ("" from a firmware or stamp older than the catalogue)."""
 
     board: str
     transport: str
     fw: str
     hash: str
     capabilities: list[str]
+    catalogue: str = ""
 
     @classmethod
-    def of(cls, board: str, transport: str, fw: str, hash_: str, commands: list[str]) -> FirmwareIdentity:
-        return cls(board, transport, fw, hash_, [c.lower() for c in commands])
+    def of(cls, board: str, transport: str, fw: str, hash_: str, commands: list[str],
+           catalogue: str = "") -> FirmwareIdentity:
+        return cls(board, transport, fw, hash_, [c.lower() for c in commands], catalogue)
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> FirmwareIdentity:
         """From INFO's JSON reply."""
         try:
             return cls.of(str(reply["board"]), str(reply["transport"]), str(reply["fw"]), str(reply["hash"]),
-                          [str(c) for c in reply["capabilities"]])
+                          [str(c) for c in reply["capabilities"]], str(reply.get("catalogue", "")))
         except (KeyError, TypeError) as exc:
             raise FirmwareError(f"INFO reply lacks {exc}: {json.dumps(reply)}") from exc
 
@@ -47,6 +50,8 @@ class FirmwareIdentity:
             want, got = getattr(self, field), getattr(actual, field)
             if want != got:
                 lines.append(f"{field}: board has {got}, this env builds {want}")
+        if self.catalogue and self.catalogue != actual.catalogue:  # same selection, other definitions
+            lines.append(f"catalogue: board has {actual.catalogue or 'none'}, this env builds {self.catalogue}")
         missing = sorted(set(self.capabilities) - set(actual.capabilities))
         extra = sorted(set(actual.capabilities) - set(self.capabilities))
         if missing:

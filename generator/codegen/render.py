@@ -254,6 +254,7 @@ class Renderer:
             "line_max": LINE_MAX, "arg_types": [f"FW_ARG_{t.upper()}" for t in ARG_TYPES],
             "max_args": max([len(c["args"]) for c in commands] + [0]),
             "frame_ops": catalogue.frame_ops, "catalogue_blob": [f"0x{b:02X}" for b in catalogue.board_blob()],
+            "catalogue_hash": catalogue.hash,
         }
         try:
             text = self.env.get_template("sketch.ino.j2").render(context)

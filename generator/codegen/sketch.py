@@ -46,7 +46,7 @@ def generate(selection: Selection, name: str, definitions: Path | list[Path] = D
     plan = resolve(defs, selection)
     content = Renderer(defs, templates).render(plan, f"{name}.ino")
     identity = FirmwareIdentity.of(plan.board["id"], plan.transport["id"], __version__, plan.hash,
-                                   plan.capabilities)
+                                   plan.capabilities, plan.catalogue.hash)
     baud = plan.settings.get("BAUD_RATE")
     return Sketch(filename=f"{name}.ino", content=content, identity=identity, capabilities=plan.capabilities,
                   catalogue=plan.catalogue,

@@ -57,6 +57,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.out or not args.json:
             path = Path(args.out or default_out) / sketch.filename
             write_if_changed(path, sketch.content)
+        if args.catalogue:
+            write_if_changed(Path(args.catalogue), json.dumps(sketch.catalogue.to_json(), indent=1) + "\n")
     except FirmwareError as exc:
         if args.json:
             print(json.dumps({"success": False, "error": str(exc)}))
@@ -67,7 +69,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"success": True, "data": {
             "filename": sketch.filename, "content": sketch.content, "hash": sketch.hash,
-            "capabilities": sketch.capabilities}}))
+            "capabilities": sketch.capabilities, "catalogue": sketch.catalogue.hash}}))
     else:
         print(f"{path}: hash {sketch.hash}, capabilities: {', '.join(sketch.capabilities) or 'none'}")
     return 0
@@ -87,5 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gen.add_argument("--name", help="sketch name (default: firmware)")
     gen.add_argument("-o", "--out", help="folder to write <name>.ino into (default: ./<name>/)")
     gen.add_argument("--json", action="store_true", help="print {success, data|error} as JSON")
+    gen.add_argument("--catalogue", metavar="FILE", help="also write the firmware's protocol catalogue (JSON: "
+                     "what generator.protocol.catalogue.Catalogue.from_json reads)")
     gen.add_argument("--definitions", type=Path, default=DEFINITIONS, help="definitions folder")
     gen.set_defaults(func=cmd_generate)

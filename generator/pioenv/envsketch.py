@@ -26,7 +26,7 @@ from generator.pioenv.options import EnvOptions, Hardware
 
 PACKAGE = CODEGEN.parent
 # What generation reads: the data, the templates, the code generator and the modules it imports.
-INPUTS = (TEMPLATES, CODEGEN, *(PACKAGE / f"{name}.py" for name in
+INPUTS = (TEMPLATES, CODEGEN, PACKAGE / "protocol", *(PACKAGE / f"{name}.py" for name in
                                             ("__init__", "errors", "files", "identity", "paths", "values")))
 
 

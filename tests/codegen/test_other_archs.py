@@ -29,7 +29,7 @@ from testsupport import helpers
 
 STUBS = Path(__file__).parent / "arduino_api"
 GOLDEN = Path(__file__).parent / "golden"
-SYSTEM = ("FRAMES", "INFO", "PING", "RESET")
+SYSTEM = ("CATALOGUE", "CHECKSUM", "FRAMES", "INFO", "PING", "RESET")
 # Every warning is an error: the generated code is small and must build warning-free. Compiled
 # to an object (thrown away), not -fsyntax-only, which never reports unused static functions.
 GXX_FLAGS = ("-std=gnu++17", "-c", "-o", "/dev/null", "-Wall", "-Wextra", "-Werror",

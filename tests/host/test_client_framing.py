@@ -5,6 +5,8 @@ objects. Issue 18's cases 3 and 5 (a reply frame with too few or too many values
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from generator.errors import FirmwareError
 from generator.host.client import frame, unframe
 from generator.host.frames import decode_number, encode_number, frame_forms, parse_reply, seal
+from generator.identity import FirmwareIdentity
 from generator.paths import DEFINITIONS, ROOT
 from generator.protocol.checks import crc7, crc7_by_bits, crc8, crc8_by_bits
 from testsupport.helpers import uno_catalogue
@@ -155,3 +158,20 @@ def test_the_frame_examples_in_the_protocol_doc_hold() -> None:
         assert request is not None
         assert f"`{request[0].hex(' ').upper()}` out" in doc
         assert f"`{seal(reply).hex(' ').upper()}` back" in doc
+
+
+def test_the_frame_codec_and_the_catalogue_import_no_code_generator() -> None:
+    """The host's frames and the catalogue sit below codegen: a host never loads it for them."""
+    code = ("import sys, generator.host.frames, generator.protocol.catalogue; "
+            "print(sorted(m for m in sys.modules if m.startswith('generator.codegen')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"
+
+
+def test_probe_tells_a_board_built_from_other_definitions() -> None:
+    """INFO's selection hash is the same for the same selection from other definitions (issue 18
+    case 2: nothing noticed); the catalogue hash differs, and probe's comparison says so."""
+    mine = FirmwareIdentity.of("arduino_uno", "serial_standard", "0.1.0", "12345678", ["GPIO_READ"], "aaaaaaaa")
+    board = FirmwareIdentity.of("arduino_uno", "serial_standard", "0.1.0", "12345678", ["GPIO_READ"], "bbbbbbbb")
+    assert mine.differences(board) == ["catalogue: board has bbbbbbbb, this env builds aaaaaaaa"]
+    assert mine.differences(FirmwareIdentity.from_json({**board.to_json(), "catalogue": "aaaaaaaa"})) == []
