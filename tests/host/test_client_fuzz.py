@@ -179,3 +179,15 @@ def test_a_good_transfer_with_the_wrong_hash_is_refused_naming_both() -> None:
 def test_frame_helper_and_unframe_agree() -> None:
     raw = frame("PING", 3)
     assert unframe(raw) == (raw[:-4], True)
+
+
+def test_a_firmware_older_than_the_catalogue_gets_no_frames() -> None:
+    """INFO without `catalogue` (built before it): frames are refused, naming the host's hash."""
+    older = info_line()
+    assert b'"catalogue"' not in older
+    with pytest.raises(FirmwareError, match="reports no catalogue hash"):
+        client_on([older]).info(compact=True)
+    with pytest.raises(FirmwareError, match=f"this host has catalogue {uno_catalogue().hash}"):
+        client_on([older]).info(compact=True, catalogue=uno_catalogue())
+    client = client_on([older, b'{"ok":1,"cmd":"FRAMES","on":0}\n'])
+    assert client.info().catalogue == ""
