@@ -233,7 +233,7 @@ def _board_command(line: str) -> Command:
             or words[3][:1] not in ("-", ">") or (words[3][:1] == "-" and words[3] != "-"):
         raise _bad(f"catalogue line {line!r:.120}")
     required = int(words[1])
-    args = []
+    args: list[Arg] = []
     for index in range(4, len(words), 6):
         name, kind, low, high, default, values = words[index:index + 6]
         if not kind.isdigit() or int(kind) >= len(ARG_TYPES):
