@@ -52,7 +52,7 @@ def inputs(definitions_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_key_catches_a_same_size_same_mtime_edit(inputs: Path) -> None:
     """Case 3: the old (path, size, mtime) key missed this edit and compiled the old sketch."""
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(inputs / "commands" / "src" / "gpio_write.cpp", 'F("value")', 'F("VALUE")')
+    keep_size_and_mtime(inputs / "commands" / "src" / "gpio_write.cpp", "(args[0], args[1])", "(args[1], args[0])")
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -62,7 +62,7 @@ def test_key_catches_an_edit_behind_a_symlinked_folder(inputs: Path, tmp_path: P
     (inputs / "commands").rename(elsewhere)
     (inputs / "commands").symlink_to(elsewhere, target_is_directory=True)
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(elsewhere / "src" / "gpio_write.cpp", 'F("pin")', 'F("PIN")')
+    keep_size_and_mtime(elsewhere / "src" / "gpio_write.cpp", "(args[0], args[1])", "(args[1], args[0])")
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -219,7 +219,8 @@ def firmware_line(output: str) -> str:
 
 def test_same_size_same_mtime_edit_behind_a_link_is_built(project: Path) -> None:
     """Case 3 through pio: the edit is generated and compiled, never the old sketch."""
-    keep_size_and_mtime(project / "definitions" / "commands" / "src" / "gpio_write.cpp", 'F("value")', 'F("level")')
+    keep_size_and_mtime(project / "definitions" / "commands" / "gpio_write.json",
+                        '"reply": ["pin", "value"]', '"reply": ["pin", "level"]')
     result = helpers.run_pio(project, "run", "-e", "uno")
     assert result.returncode == 0, result.output[-4000:]
     assert "written" in firmware_line(result.output)
