@@ -137,7 +137,7 @@ class FrameForm:
                 raise self.mismatch(values, f"field '{field.name}' is {field.type}, got {value!r:.40}")
         return out
 
-    def mismatch(self, values: list[int | str], why: str) -> FirmwareError:
+    def mismatch(self, values: list[int | float | str], why: str) -> FirmwareError:
         return FirmwareError(f"a {self.name} reply frame does not match the board's catalogue: {why} "
                              f"(values {values!r:.120})", "the board and this host disagree: read INFO again")
 

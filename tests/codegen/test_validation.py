@@ -169,9 +169,9 @@ RULES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "definitions/commands/gpio_write.json: reply[2] (pin) is named twice "
         "(rule: each reply field has its own name)"),
     "handler_writes_its_reply_by_hand": (
-        lambda d: edit_json(d / "commands/gpio_write.json", lambda c: c["code"]["functions"].update({"*": [
-            "static void cmd_gpio_write(const long* args) {", "  fw_reply_begin();",
-            "  fw_reply_int(F(\"value\"), args[1]);", "  fw_reply_end();", "}"]})),
+        lambda d: (d / "commands/src/gpio_write.cpp").write_text(
+            "static void cmd_gpio_write(const long* args) {\n  fw_reply_begin();\n"
+            "  fw_reply_int(F(\"value\"), args[1]);\n  fw_reply_end();\n}\n", encoding="utf-8"),
         "gpio_write",
         "definitions/commands/gpio_write.json [avr]: writes its reply with fw_reply_begin(); a command with a "
         "`reply` answers through fw_reply_gpio_write(pin, value)"),

@@ -37,9 +37,7 @@ static void cmd_uptime(const long* args) {
   (void)args;
   digitalWrite(13, !digitalRead(13));
   const unsigned long now = millis();
-  fw_reply_begin();
-  fw_reply_int(F("ms"), (long)now);
-  fw_reply_end();
+  fw_reply_uptime((long)now);
 }
 """
 

@@ -106,8 +106,8 @@ def test_dht_read_against_the_waveform_model(bmcu: Bmcu, model: str, temperature
 
 def test_ids_checksums_damaged_requests_and_pipelined_frames(bmcu: Bmcu) -> None:
     client = bmcu.client
-    client.link.write(b"@7 PING*47\n")  # docs/protocol.md's example, both ways
-    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*49\n'
+    client.link.write(b"@7 PING*44\n")  # docs/protocol.md's example, both ways
+    assert client.link.readline() == b'{"ok":1,"id":7,"cmd":"PING"}*01\n'
     damaged = bytearray(frame("GPIO_WRITE 3 1", 42))
     damaged[len(b"@42 GPIO_WRITE 3 ")] ^= 1
     client.link.write(bytes(damaged))
