@@ -34,20 +34,22 @@ MINE = {
     "args": [{"name": "pin", "type": "pin", "description": "Digital pin."},
              {"name": "pull", "type": "enum", "values": ["none", "up"], "default": "none", "description": "Pull."}],
     "reply": ["pin", {"name": "mode", "type": "text"}, "level"],
-    "code": {"functions": {"*": [
-        "static void cmd_gpio_read(const long* args) {",
-        "  pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);",
-        "  fw_reply_gpio_read(args[0], args[1] ? \"up\" : \"none\", digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);",
-        "}"]}},
+    "code": {"functions": {"*": "@file:commands/src/gpio_read.cpp"}},
 }
+MINE_CODE = ("static void cmd_gpio_read(const long* args) {\n"
+             "  pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);\n"
+             "  fw_reply_gpio_read(args[0], args[1] ? \"up\" : \"none\",\n"
+             "                     digitalRead((uint8_t)args[0]) == HIGH ? 1 : 0);\n"
+             "}\n")
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project copy with the uno env and the same selection with the user's GPIO_READ."""
     root = helpers.copy_project(tmp_path_factory.mktemp("catalogue") / "project")
-    (root / "my_definitions" / "commands").mkdir(parents=True)
+    (root / "my_definitions" / "commands" / "src").mkdir(parents=True)
     (root / "my_definitions" / "commands" / "gpio_read.json").write_text(json.dumps(MINE), encoding="utf-8")
+    (root / "my_definitions" / "commands" / "src" / "gpio_read.cpp").write_text(MINE_CODE, encoding="utf-8")
     helpers.set_envs(root, ENVS, defaults={"extra_scripts": "\npre:extra_scripts/generate_firmware.py"})
     result = helpers.run_pio(root, "run", "-e", "uno", "-e", "mine")
     assert result.returncode == 0, result.output
