@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +59,7 @@ class Context:
     work: Path
     rounds: int
     firmata: Path | None = None  # --firmata: a folder holding the Firmata 2.5.9 and Servo libraries
+    figures: dict[str, object] = field(default_factory=dict)  # what --json prints
     _uno: Path | None = field(default=None, repr=False)
 
     def uno_project(self) -> Path:
@@ -115,14 +116,14 @@ def write_synthetic_commands(definitions: Path, count: int) -> list[str]:
 
 
 def time_generation(ctx: Context, selection: Selection, definitions: Path) -> float:
-    """Median ms of generate() after one warm-up; each call builds a fresh Definitions, as a
-    build does (parse and validate the files it needs, render)."""
+    """Median ms of CPU time (this process) of generate() after one warm-up; each call builds a
+    fresh Definitions, as a build does (parse and validate the files it needs, render)."""
     generate(selection, "bench", definitions)
     samples = []
     for _ in range(ctx.rounds):
-        start = time.perf_counter()
+        start = time.process_time()
         generate(selection, "bench", definitions)
-        samples.append(time.perf_counter() - start)
+        samples.append(time.process_time() - start)
     return median_ms(samples)
 
 
@@ -146,6 +147,8 @@ def generation(ctx: Context) -> list[Row]:
             if previous:
                 marginal = f"; +{(ms - previous[1]) / (size - previous[0]):.2f} ms/cmd over {previous[0]}"
             last = size == SIZES[-1]
+            if last and not label.startswith("only"):
+                ctx.figures["generate_ms"] = {f"{size}_commands": round(ms, 1)}
             rows.append(Row("generation", f"{size} commands ({label})",
                             f"<= {GENERATION_GOAL_MS:.0f} ms" if last else "linear",
                             f"{ms:.1f} ms ({ms / size:.2f} ms/cmd{marginal})",
@@ -206,6 +209,9 @@ def noop_build(ctx: Context) -> list[Row]:
             for name in names]
     for baseline in ("static .ino", "static .cpp"):
         ratio = med["pre-script"] / med[baseline]
+        if baseline == "static .cpp":
+            spread = [round(extreme(times["pre-script"]) / med[baseline], 3) for extreme in (min, max)]
+            ctx.figures.update(noop_ratio=round(ratio, 3), noop_ratio_spread=spread)
         rows.append(Row("noop_build", f"ratio pre-script / {baseline}", f"<= {NOOP_GOAL}",
                         f"{ratio:.3f}", ratio <= NOOP_GOAL))
     return rows
@@ -570,6 +576,162 @@ def wifi_key(ctx: Context) -> list[Row]:
                 f"median {median_ms(host_s):.2f} ms, max {max(host_s) * 1000:.2f} ms")]
 
 
+# ---- firmware time in simulated cycles: the same figures on any machine ---------------------------
+
+CYCLE_REQUESTS = {"GPIO_READ": "GPIO_READ 7", "GPIO_WRITE": "GPIO_WRITE 13 1", "ANALOG_READ": "ANALOG_READ A0",
+                  "PING": "PING"}
+CYCLE_REPEATS = 5
+BOOT_CYCLES = 2_000_000  # 125 ms at 16 MHz: the Arduino core's start and setup() are done
+
+
+class LockstepLink:
+    """A pyserial port whose writes go to a paused SimBoard at an exact cycle (`send`), after
+    which the board runs (`step`) for the bytes' own time on the wire, then in chunks of 16 byte
+    times until a chunk passes with nothing sent. Every cycle the firmware sees therefore follows
+    from the ELF and the requests alone: the host's speed only changes how long the run takes,
+    never a figure. Reads come from the pty."""
+
+    def __init__(self, sim: SimBoard, link: serial.SerialBase, baud: int, f_cpu: int) -> None:
+        self.sim, self.link = sim, link
+        self.byte = 10 * f_cpu // baud
+        self.chunk = 16 * self.byte
+        self.sent = 0
+        self.cycle = 0
+
+    def settle(self, arriving: int = 0) -> None:
+        """Run while `arriving` bytes reach the board, then until it has stopped sending for a
+        whole chunk."""
+        if arriving:
+            event = self.sim.step(arriving * self.byte)
+            self.sent, self.cycle = event.sent, event.cycle
+        while True:
+            event = self.sim.step(self.chunk)
+            quiet, self.sent = event.sent == self.sent, event.sent
+            self.cycle = event.cycle
+            if quiet:
+                return
+
+    def write(self, data: bytes) -> int:
+        """Give the board `data` at the current cycle, then let it answer."""
+        self.sim.send(data)
+        self.settle(len(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing waits: write() already ran the board."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.link, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "timeout" and "link" in self.__dict__:
+            self.link.timeout = value
+        else:
+            super().__setattr__(name, value)
+
+
+@contextlib.contextmanager
+def lockstep_client(elf: Path, board: str, baud: int) -> Iterator[tuple[SimBoard, BoardClient, LockstepLink]]:
+    """A paused simulated `board` running `elf`, booted, with a BoardClient speaking in lock-step."""
+    facts = board_facts(board)
+    with SimBoard(elf, facts.simulated().mcu, facts.f_cpu, latency=True, paused=True) as sim:
+        sim.set_adc(0, 2500)
+        with BoardClient(sim.serial_port, baud) as client:
+            link = LockstepLink(sim, client.link, baud, facts.f_cpu)
+            sim.step(BOOT_CYCLES)
+            client.link = link  # type: ignore[assignment]
+            client.wait_ready()
+            yield sim, client, link
+
+
+def request_cycles(sim: SimBoard, client: BoardClient, request: str, repeats: int) -> list[int]:
+    """Cycles from each request's last byte to its reply's first byte, `repeats` times."""
+    cycles = []
+    for _ in range(repeats):
+        since = sim.mark()
+        reply = client.request(request)
+        if reply.get("ok") != 1:
+            raise RuntimeError(f"{request}: {reply}")
+        cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=5).cycles)
+    return cycles
+
+
+def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, request: str, count: int,
+                       cycles_per_byte: float) -> tuple[float, int, int]:
+    """`count` frames of `request` given to the board back to back, as a wire at full speed
+    delivers them: the wire's time for the busier direction over the simulated time from the
+    first byte to the last reply byte (chunk-exact), with the bytes each way."""
+    data = client.prepare(request).data * count
+    start, sent = link.cycle, link.sent
+    sim.send(data)
+    link.settle(len(data))
+    replied = link.sent - sent
+    elapsed = link.cycle - link.chunk - start
+    client.drain()
+    return max(len(data), replied) * cycles_per_byte / elapsed, len(data), replied
+
+
+def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] = tuple(CYCLE_REQUESTS),
+                        repeats: int = CYCLE_REPEATS, pipelined: int = PIPELINED) -> dict[str, dict[str, object]]:
+    """The simulated-time figures of one firmware in lock-step: median cycles per request and
+    their [min, max] in text and in frames (None for the system commands, which have no frame
+    form: docs/protocol.md); at 1,000,000 baud, also the wire's share of a frame
+    round trip and the pipelined fraction of the wire's limit (`pipelined` GPIO_READ frames)."""
+    out: dict[str, dict[str, object]] = {}
+    f_cpu = board_facts(board).f_cpu
+    per_byte = 10 * f_cpu / baud
+    suffix = "" if baud == 115200 else f"_{baud // 1000}k".replace("_1000k", "_1m")
+    with lockstep_client(elf, board, baud) as (sim, client, link):
+        for mode in ("text", "frame"):
+            client.info(compact=mode == "frame")
+            for name in names:
+                if mode == "frame" and client.prepare(CYCLE_REQUESTS[name]).form is None:
+                    out.setdefault("frame_cycles" + suffix, {})[name] = None  # a system command: text only
+                    continue
+                cycles = request_cycles(sim, client, CYCLE_REQUESTS[name], repeats)
+                out.setdefault(f"{mode}_cycles{suffix}", {})[name] = int(statistics.median(cycles))
+                out.setdefault(f"{mode}_cycles_spread{suffix}", {})[name] = [min(cycles), max(cycles)]
+                if baud == 1_000_000 and mode == "frame":
+                    sent, received = client.sent, client.received
+                    client.request(CYCLE_REQUESTS[name])
+                    wire = (client.sent - sent + client.received - received) * per_byte
+                    out.setdefault("wire_share_1m", {})[name] = round(wire / (wire + statistics.median(cycles)), 3)
+        if baud == 1_000_000 and pipelined:
+            fraction, bytes_out, bytes_back = pipelined_fraction(sim, client, link, "GPIO_READ 7", pipelined, per_byte)
+            out["pipelined_1m"] = {"fraction": round(fraction, 3), "bytes_out": bytes_out, "bytes_back": bytes_back}
+    return out
+
+
+def cycle_figures(ctx: Context) -> dict[str, object]:
+    """board_cycle_figures of the uno running every command at 115200 and at 1,000,000 baud."""
+    out: dict[str, object] = {}
+    for env in ("uno_all", "uno_all_1mbaud"):
+        build = helpers.build_dir(selections_project(ctx), env)
+        stamp = Stamp.load(stamp_path(build))
+        assert stamp and stamp.baud_rate, f"{build} holds no record of its sketch"
+        out.update(board_cycle_figures(build / "firmware.elf", stamp.identity.board, stamp.baud_rate))
+    pipelined = out.pop("pipelined_1m", {})
+    assert isinstance(pipelined, dict)
+    out["pipelined_1m_fraction"] = pipelined.get("fraction")
+    out["pipelined_1m_bytes"] = [pipelined.get("bytes_out"), pipelined.get("bytes_back")]
+    return out
+
+
+@group
+def cycles(ctx: Context) -> list[Row]:
+    """Firmware time per request in simulated cycles, the board run in lock-step (LockstepLink):
+    the same commit gives the same figures on any machine."""
+    figures = cycle_figures(ctx)
+    ctx.figures.update(figures)
+    rows = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            rows += [Row("cycles", f"{key}.{name}", "", str(v)) for name, v in value.items()]
+        else:
+            rows.append(Row("cycles", key, "", str(value)))
+    return rows
+
+
 # ---- the table ------------------------------------------------------------------------------------
 
 def print_table(rows: list[Row]) -> None:
@@ -589,6 +751,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated groups: " + ", ".join(g.__name__ for g in ROWS))
     parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object of the figures (frame_cycles, text_cycles, wire_share_1m, "
+                             "pipelined_1m_fraction, generate_ms, noop_ratio...) instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and print it")
     parser.add_argument("--firmata", type=Path, metavar="DIR",
                         help="a folder holding the Firmata (2.5.9) and Servo Arduino libraries: adds "
@@ -609,7 +774,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"scratch folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print_table(rows)
+    if args.json:
+        print(json.dumps(ctx.figures, indent=1, sort_keys=True))
+    else:
+        print_table(rows)
     return 0
 
 

@@ -61,6 +61,10 @@
  *   dht PD2 none                 detach it (the line stays pulled up, nobody answers)
  *   cycles                       reply `cycles N`
  *   run                          start the MCU of a board started with --paused
+ *   send HEX                     queue bytes for UART0 as if the host wrote them, at this cycle
+ *   step N                       run N cycles, then pause; `stepped SENT @C` says when and how
+ *                                many bytes UART0 has sent since the start (lock-step
+ *                                hosts: with --paused, send + step give cycle-exact timing)
  *   reset                        reset the MCU (like the reset button)
  *   quit                         stop (also stdin EOF, SIGINT, SIGTERM); exit code 0
  *
@@ -73,6 +77,7 @@
 #define _DEFAULT_SOURCE         /* openpty, cfmakeraw */
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -175,6 +180,8 @@ static struct {
 	avr_cycle_count_t last_rx_ready;
 	int last_rx_pending;
 	int running;                    /* false while paused (--paused, until `run`) */
+	avr_cycle_count_t step_until;   /* `step N`: pause again at this cycle (0: no step) */
+	unsigned long long sent;        /* bytes UART0 has sent since the board started */
 	int quit;
 	int bootloader;                 /* --bootloader: reset the MCU when a host opens the port */
 } board;
@@ -604,6 +611,7 @@ static void serial_out_hook(avr_irq_t *irq, uint32_t value, void *param)
 	(void)irq;
 	(void)param;
 	ring_t *r = &serial.out;
+	board.sent++;
 	if (r->len == r->size) {
 		ring_consume(r, 1);
 		serial.dropped++;
@@ -1016,6 +1024,24 @@ static const char *run_command(char **arg, int argc)
 		if (argc != 1)
 			return "usage: run";
 		board.running = 1;
+	} else if (!strcmp(cmd, "send")) {
+		size_t n = argc == 2 ? strlen(arg[1]) : 1;
+		if (n % 2 || n / 2 > serial.in.size - serial.in.len)
+			return "usage: send HEX (an even number of hex digits, at most the free FIFO)";
+		for (size_t i = 0; i < n; i += 2) {
+			char pair[3] = { arg[1][i], arg[1][i + 1], 0 }, *end;
+			long byte = strtol(pair, &end, 16);
+			if (*end)
+				return "usage: send HEX (an even number of hex digits, at most the free FIFO)";
+			serial.in.buf[(serial.in.head + serial.in.len++) % serial.in.size] = (uint8_t)byte;
+		}
+		serial_feed();
+	} else if (!strcmp(cmd, "step")) {
+		long n;
+		if (argc != 2 || !parse_long(arg[1], 1, LONG_MAX, &n))
+			return "usage: step CYCLES";
+		board.step_until = now() + (avr_cycle_count_t)n;
+		board.running = 1;
 	} else if (!strcmp(cmd, "quit")) {
 		board.quit = 1;
 	} else {
@@ -1182,8 +1208,13 @@ int main(int argc, char **argv)
 	while (!board.quit && !stop_signal) {
 		int state = board.avr->state;
 		for (int i = 0; i < RUN_BATCH && board.running && state != cpu_Done &&
-				state != cpu_Crashed; i++)
+				state != cpu_Crashed && (!board.step_until || now() < board.step_until); i++)
 			state = avr_run(board.avr);
+		if (board.step_until && now() >= board.step_until) {
+			board.running = 0;
+			board.step_until = 0;
+			emit("stepped %llu @%llu", board.sent, (unsigned long long)now());
+		}
 		if (state == cpu_Done || state == cpu_Crashed) {
 			if (!halted)
 				emit("halt %s @%llu", state == cpu_Done ? "done" : "crashed",

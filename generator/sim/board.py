@@ -65,6 +65,14 @@ class LatencyEvent:
 
 
 @dataclass(frozen=True)
+class StepEvent:
+    """A `step` ended: the board paused at `cycle`, UART0 having sent `sent` bytes since the start."""
+
+    sent: int
+    cycle: int
+
+
+@dataclass(frozen=True)
 class HaltEvent:
     """The firmware stopped the core: `reason` is "done" or "crashed"."""
 
@@ -100,8 +108,10 @@ class ClockEvent:
     cycle: int
 
 
-Event = PinEvent | PwmEvent | ResetEvent | LatencyEvent | HaltEvent | UartEvent | UnmodelledEvent | ClockEvent
-E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, HaltEvent, UartEvent, UnmodelledEvent, ClockEvent)
+Event = (PinEvent | PwmEvent | ResetEvent | LatencyEvent | StepEvent | HaltEvent | UartEvent | UnmodelledEvent
+         | ClockEvent)
+E = TypeVar("E", PinEvent, PwmEvent, ResetEvent, LatencyEvent, StepEvent, HaltEvent, UartEvent, UnmodelledEvent,
+              ClockEvent)
 T = TypeVar("T")
 
 
@@ -119,6 +129,8 @@ def parse_event(line: str) -> Event | None:
         return ResetEvent(cycle)
     if kind == "latency":
         return LatencyEvent(int(args[0]), cycle)
+    if kind == "stepped":
+        return StepEvent(int(args[0]), cycle)
     if kind == "halt":
         return HaltEvent(args[0], cycle)
     if kind == "uart":
@@ -312,6 +324,16 @@ class SimBoard:
     def detach_dht(self, pin: str) -> None:
         """Remove the DHT sensor; the line stays pulled up and nothing answers."""
         self.command(f"dht {pin} none")
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for UART0 at the current cycle, as if a host wrote them (lock-step hosts)."""
+        self.command(f"send {data.hex()}")
+
+    def step(self, cycles: int, timeout: float | None = None) -> StepEvent:
+        """Run `cycles` cycles of a paused board, then pause it again; the StepEvent says where."""
+        since = self.mark()
+        self.command(f"step {cycles}")
+        return self.wait_for(StepEvent, since=since, timeout=timeout)
 
     def cycles(self) -> int:
         """Simulated CPU cycles since the board started."""
