@@ -581,20 +581,21 @@ def wifi_key(ctx: Context) -> list[Row]:
 CYCLE_REQUESTS = {"GPIO_READ": "GPIO_READ 7", "GPIO_WRITE": "GPIO_WRITE 13 1", "ANALOG_READ": "ANALOG_READ A0",
                   "PING": "PING"}
 CYCLE_REPEATS = 5
+QUIET_CYCLES = 50_000  # the least quiet time that ends a reply: longer than any request's work but DHT_READ's
 BOOT_CYCLES = 2_000_000  # 125 ms at 16 MHz: the Arduino core's start and setup() are done
 
 
 class LockstepLink:
     """A pyserial port whose writes go to a paused SimBoard at an exact cycle (`send`), after
     which the board runs (`step`) for the bytes' own time on the wire, then in chunks of 16 byte
-    times until a chunk passes with nothing sent. Every cycle the firmware sees therefore follows
-    from the ELF and the requests alone: the host's speed only changes how long the run takes,
-    never a figure. Reads come from the pty."""
+    times (at least QUIET_CYCLES) until a chunk passes with nothing sent. Every cycle the firmware
+    sees therefore follows from the ELF and the requests alone: the host's speed only changes how
+    long the run takes, never a figure. Reads come from the pty."""
 
     def __init__(self, sim: SimBoard, link: serial.SerialBase, baud: int, f_cpu: int) -> None:
         self.sim, self.link = sim, link
         self.byte = 10 * f_cpu // baud
-        self.chunk = 16 * self.byte
+        self.chunk = max(16 * self.byte, QUIET_CYCLES)
         self.sent = 0
         self.cycle = 0
 
@@ -659,16 +660,23 @@ def request_cycles(sim: SimBoard, client: BoardClient, request: str, repeats: in
 def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, request: str, count: int,
                        cycles_per_byte: float) -> tuple[float, int, int]:
     """`count` frames of `request` given to the board back to back, as a wire at full speed
-    delivers them: the wire's time for the busier direction over the simulated time from the
-    first byte to the last reply byte (chunk-exact), with the bytes each way."""
-    data = client.prepare(request).data * count
+    delivers them (past INFO's window: what the board keeps up with, not what a host may do).
+    Returns the wire's time for the busier direction of the requests answered (reply bytes
+    over one reply's length) over the simulated time from the first byte to the last reply
+    byte (chunk-exact), with the reply bytes expected and received."""
+    before = link.sent
+    client.request(request)
+    reply_length = link.sent - before  # bytes of one reply
+    request_data = client.prepare(request).data
+    data = request_data * count
     start, sent = link.cycle, link.sent
     sim.send(data)
     link.settle(len(data))
     replied = link.sent - sent
     elapsed = link.cycle - link.chunk - start
     client.drain()
-    return max(len(data), replied) * cycles_per_byte / elapsed, len(data), replied
+    answered = replied / reply_length
+    return answered * max(len(request_data), reply_length) * cycles_per_byte / elapsed, count * reply_length, replied
 
 
 def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] = tuple(CYCLE_REQUESTS),
@@ -697,8 +705,8 @@ def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] =
                     wire = (client.sent - sent + client.received - received) * per_byte
                     out.setdefault("wire_share_1m", {})[name] = round(wire / (wire + statistics.median(cycles)), 3)
         if baud == 1_000_000 and pipelined:
-            fraction, bytes_out, bytes_back = pipelined_fraction(sim, client, link, "GPIO_READ 7", pipelined, per_byte)
-            out["pipelined_1m"] = {"fraction": round(fraction, 3), "bytes_out": bytes_out, "bytes_back": bytes_back}
+            fraction, expected, received = pipelined_fraction(sim, client, link, "GPIO_READ 7", pipelined, per_byte)
+            out["pipelined_1m"] = {"fraction": round(fraction, 3), "reply_bytes": [expected, received]}
     return out
 
 
@@ -713,7 +721,7 @@ def cycle_figures(ctx: Context) -> dict[str, object]:
     pipelined = out.pop("pipelined_1m", {})
     assert isinstance(pipelined, dict)
     out["pipelined_1m_fraction"] = pipelined.get("fraction")
-    out["pipelined_1m_bytes"] = [pipelined.get("bytes_out"), pipelined.get("bytes_back")]
+    out["pipelined_1m_reply_bytes"] = pipelined.get("reply_bytes")  # [expected, received]
     return out
 
 

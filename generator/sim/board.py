@@ -23,6 +23,8 @@ from generator.errors import FirmwareError
 from generator.paths import PACKAGE, SIM_BINARY
 from generator.sim.binary import BUILD_HINT
 
+SEND_PIECE = 100  # bytes per `send` command: 200 hex digits, well within the board's line length
+
 
 @dataclass(frozen=True)
 class PinEvent:
@@ -326,8 +328,10 @@ class SimBoard:
         self.command(f"dht {pin} none")
 
     def send(self, data: bytes) -> None:
-        """Queue bytes for UART0 at the current cycle, as if a host wrote them (lock-step hosts)."""
-        self.command(f"send {data.hex()}")
+        """Queue bytes for UART0 at the current cycle, as if a host wrote them (lock-step hosts);
+        in pieces that fit the board's command line."""
+        for start in range(0, len(data), SEND_PIECE):
+            self.command(f"send {data[start:start + SEND_PIECE].hex()}")
 
     def step(self, cycles: int, timeout: float | None = None) -> StepEvent:
         """Run `cycles` cycles of a paused board, then pause it again; the StepEvent says where."""
