@@ -5,6 +5,7 @@
  *                  [--bootloader BOOT.hex] [FIRMWARE.elf]
  *   --realtime  pace the simulation to the wall clock (otherwise it runs as fast as it can)
  *   --latency   report reply latencies on UART0 (see `latency` below)
+ *   --profile F also write "PC CYCLES" to F for each instruction run while a reply is pending
  *   --paused    hold the MCU at its first cycle until the `run` command, so that a host can open
  *               the serial port before the firmware prints anything
  *   --bootloader  a bootloader in Intel HEX (Optiboot, stk500v2 from Debian's arduino-core-avr)
@@ -182,6 +183,8 @@ static struct {
 	int running;                    /* false while paused (--paused, until `run`) */
 	avr_cycle_count_t step_until;   /* `step N`: pause again at this cycle (0: no step) */
 	unsigned long long sent;        /* bytes UART0 has sent since the board started */
+	FILE *profile;                  /* --profile FILE: "PC CYCLES" of each instruction run while a
+	                                 * reply is pending (last byte received, nothing sent yet) */
 	int quit;
 	int bootloader;                 /* --bootloader: reset the MCU when a host opens the port */
 } board;
@@ -1114,7 +1117,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: avr_board --mcu atmega328p|atmega2560 --freq HZ "
-		"[--realtime] [--latency] [--paused] [--bootloader BOOT.hex] [FIRMWARE.elf]\n");
+		"[--realtime] [--latency] [--profile FILE] [--paused] [--bootloader BOOT.hex] [FIRMWARE.elf]\n");
 	exit(2);
 }
 
@@ -1135,6 +1138,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--paused"))
 			paused = 1;
 		else if (!strcmp(argv[i], "--latency"))
+			board.latency = 1;
+		else if (!strcmp(argv[i], "--profile") && i + 1 < argc && (board.profile = fopen(argv[++i], "w")))
 			board.latency = 1;
 		else if (!strcmp(argv[i], "--bootloader") && i + 1 < argc)
 			bootloader = argv[++i];
@@ -1208,8 +1213,13 @@ int main(int argc, char **argv)
 	while (!board.quit && !stop_signal) {
 		int state = board.avr->state;
 		for (int i = 0; i < RUN_BATCH && board.running && state != cpu_Done &&
-				state != cpu_Crashed && (!board.step_until || now() < board.step_until); i++)
+				state != cpu_Crashed && (!board.step_until || now() < board.step_until); i++) {
+			avr_flashaddr_t pc = board.avr->pc;
+			avr_cycle_count_t before = now();
 			state = avr_run(board.avr);
+			if (board.profile && board.last_rx_pending && before >= board.last_rx_ready)
+				fprintf(board.profile, "%x %llu\n", pc, (unsigned long long)(now() - before));
+		}
 		if (board.step_until && now() >= board.step_until) {
 			board.running = 0;
 			board.step_until = 0;

@@ -451,7 +451,9 @@ static const uint8_t FW_PINS_RESERVED[] FW_FLASH = { 0x0F, 0x80, 0x00 };  // 0: 
 static const uint8_t FW_PINS_ANALOG[] FW_FLASH = { 17 };  // A0, A1, ...
 
 static bool fw_pin_in(const uint8_t* map, long pin) {
-  return pin >= 0 && pin < FW_PIN_COUNT && ((fw_flash_byte(&map[pin >> 3]) >> (pin & 7)) & 1);
+  if ((unsigned long)pin >= FW_PIN_COUNT) return false;  // negative pins wrap past the count
+  const uint8_t bit = (uint8_t)pin;  // in range: 8-bit shifts, not 32-bit ones (issue 19's profile)
+  return fw_flash_byte(&map[bit >> 3]) & (uint8_t)(1 << (bit & 7));
 }
 
 // n when the pin is A<n>, else -1. analogRead() takes this index on every core: AVR maps 0-7
