@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import serial
 
@@ -621,10 +622,12 @@ class LockstepLink:
     def flush(self) -> None:
         """Nothing waits: write() already ran the board."""
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (read, in_waiting, read_until, close...) is the pty's."""
         return getattr(self.link, name)
 
-    def __setattr__(self, name: str, value: object) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
+        """`timeout` is the pty's: BoardClient sets it before each read."""
         if name == "timeout" and "link" in self.__dict__:
             self.link.timeout = value
         else:
