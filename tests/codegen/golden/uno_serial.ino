@@ -896,8 +896,14 @@ static uint8_t fw_frame_args(long* values, uint8_t given) {
   uint8_t bad = 0xFF;
   uint8_t at = 1;
   for (uint8_t j = 0; j < given; j++) {
+    uint8_t b = (uint8_t)fw_line[at];
+    if (!(b & 0x40)) {  // one group (-32..31: pins, levels): no 32-bit shifts (issue 19's profile)
+      at++;
+      const uint8_t half = (uint8_t)((b & 0x3F) >> 1);
+      values[j] = b & 1 ? ~(long)half : (long)half;
+      continue;
+    }
     uint32_t u = 0;
-    uint8_t b;
     do {
       b = (uint8_t)fw_line[at++];
       if ((u >> 26) && bad == 0xFF) bad = j;  // a 7th group, or a 6th past 32 bits
