@@ -21,12 +21,31 @@ def emitter_name(command: Command) -> str:
     return f"fw_reply_{command.name.lower()}"
 
 
-def emitter(command: Command) -> str:
-    """The C emitter of a command with a `reply`: its fields' keys, order and types."""
-    assert command.reply is not None
-    params = ", ".join(f"{C_TYPES[f.type]} {f.name}" for f in command.reply) or "void"
-    body = "".join(f'  {WRITERS[f.type]}(F("{f.name}"), {f.name});\n' for f in command.reply)
-    return f"static void {emitter_name(command)}({params}) {{\n  fw_reply_begin();\n{body}  fw_reply_end();\n}}"
+def key_name(field: str) -> str:
+    """The flash string holding a reply key, shared by every emitter that writes it."""
+    return f"FW_KEY_{field}"
+
+
+def emitters(commands: tuple[Command, ...]) -> list[str]:
+    """The C emitters of the commands with a `reply`, after the key strings they write: each
+    writes its fields' keys, in order, with their types. A command whose reply has the same
+    fields as an earlier one's forwards to that one's emitter, so the body is in flash once."""
+    replying = [c for c in commands if c.reply is not None]
+    keys = sorted({f.name for c in replying for f in c.reply or ()})
+    out = [f'static const char {key_name(k)}[] FW_FLASH = "{k}";' for k in keys]
+    first: dict[tuple[tuple[str, str], ...], Command] = {}
+    for command in replying:
+        fields = command.reply or ()
+        params = ", ".join(f"{C_TYPES[f.type]} {f.name}" for f in fields) or "void"
+        shape = tuple((f.name, f.type) for f in fields)
+        if shape in first:
+            body = f"  {emitter_name(first[shape])}({', '.join(f.name for f in fields)});\n"
+        else:
+            first[shape] = command
+            writes = "".join(f"  {WRITERS[f.type]}(FW_CODE({key_name(f.name)}), {f.name});\n" for f in fields)
+            body = f"  fw_reply_begin();\n{writes}  fw_reply_end();\n"
+        out.append(f"static void {emitter_name(command)}({params}) {{\n{body}}}")
+    return out
 
 
 def call_arguments(code: str, start: int) -> list[str] | None:

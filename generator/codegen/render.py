@@ -244,7 +244,7 @@ class Renderer:
             includes += [line for line in part["code"].splitlines() if line.strip() and line not in includes]
         catalogue = plan.catalogue
         commands = command_table(catalogue)
-        emitter_code = [emitters.emitter(c) for c in catalogue.commands if c.reply is not None]
+        emitter_code = emitters.emitters(catalogue.commands)
         context = {
             **blocks, "uses": used_helpers(blocks, emitter_code), "includes": includes, "sketch_name": sketch_name,
             "version": __version__,
@@ -253,6 +253,8 @@ class Renderer:
             "emitters": emitter_code,
             "line_max": LINE_MAX, "arg_types": [f"FW_ARG_{t.upper()}" for t in ARG_TYPES],
             "max_args": max([len(c["args"]) for c in commands] + [0]),
+            "bound_type": "int16_t" if all(-32768 <= a[k] <= 32767 for c in commands for a in c["args"]
+                                           for k in ("min", "max", "fallback")) else "long",
             "frame_ops": catalogue.frame_ops, "catalogue_blob": [f"0x{b:02X}" for b in catalogue.board_blob()],
             "catalogue_hash": catalogue.hash,
         }

@@ -22,7 +22,7 @@ from generator.protocol.checks import crc8
 # drain() stops after this many stale bytes: a board pushing events faster than they are read
 # never keeps a request from being sent.
 DRAIN_LIMIT = 1 << 16
-CATALOGUE_MAX = 65536  # bytes of a compressed catalogue: CATALOGUE's offset is at most 65535
+CATALOGUE_MAX = 32768  # bytes of a compressed catalogue: CATALOGUE's offset is at most 32767
 
 
 def frame(line: str, request_id: int | None = None) -> bytes:

@@ -36,6 +36,26 @@ CONSTANTS: dict[str, Any] = {
     "errors": list(ERRORS), "refusals": list(REFUSALS),
 }
 INT32 = (-2**31, 2**31 - 1)
+# The preset dictionary both sides deflate the board's catalogue with (raw deflate, RFC 1951, with
+# a preset dictionary as RFC 1950's FDICT): the lines of every command shipped with protocol 1, as
+# they were then. A catalogue of shipped commands takes ~15 bytes of flash instead of ~230; any
+# other line still deflates, only less. Frozen with the protocol version, never regenerated: a
+# board deflated with another dictionary would not unpack (tests/protocol pins its digest).
+BOARD_DICTIONARY = b"""0 1 ANALOG_READ >pin|value pin 2 0 0 0 -
+0 2 ANALOG_WATCH >pin|interval|value pin 2 0 0 0 - interval 0 0 60000 0 -
+0 1 DHT_READ >pin|model:t|temperature:d|humidity:d pin 1 0 0 0 - model 4 0 1 0 dht22|dht11
+0 1 GPIO_READ >pin|value pin 1 0 0 0 - pull 4 0 1 0 none|up
+0 2 GPIO_WATCH >pin|watch|value pin 1 0 0 0 - watch 0 0 1 0 -
+0 2 GPIO_WRITE >pin|value pin 1 0 0 0 - value 0 0 1 0 -
+0 2 PWM_WRITE >pin|duty pin 3 0 0 0 - duty 0 0 255 0 -
+0 2 RELAY_SET >pin|state pin 1 0 0 0 - state 0 0 1 0 -
+1 1 CATALOGUE - offset 0 0 32767 0 -
+1 1 CHECKSUM >on on 0 0 1 0 -
+1 1 FRAMES >on on 0 0 1 0 -
+1 0 INFO -
+1 0 PING >
+1 0 RESET >"""
+CATALOGUE_MAX_TEXT = 1 << 20  # bytes a reported catalogue may unpack to (a deflate bomb is refused)
 
 
 def _bad(what: str) -> FirmwareError:
@@ -211,8 +231,10 @@ class Catalogue:
         return "\n".join(lines)
 
     def board_blob(self) -> bytes:
-        """board_text, zlib-compressed: what the firmware stores in flash and CATALOGUE reports."""
-        return zlib.compress(self.board_text().encode("ascii"), 9)
+        """board_text, deflated with BOARD_DICTIONARY: what the firmware stores in flash and
+        CATALOGUE reports."""
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=BOARD_DICTIONARY)
+        return deflate.compress(self.board_text().encode("ascii")) + deflate.flush()
 
     @classmethod
     def from_board(cls, blob: bytes) -> Catalogue:
@@ -220,7 +242,12 @@ class Catalogue:
         FirmwareError. The constants are this host's for the protocol version: a board with
         others has another hash, which the caller compares with INFO's."""
         try:
-            text = zlib.decompress(blob).decode("ascii")
+            inflate = zlib.decompressobj(-15, zdict=BOARD_DICTIONARY)
+            text = inflate.decompress(blob, CATALOGUE_MAX_TEXT).decode("ascii")
+            if inflate.unconsumed_tail:
+                raise _bad(f"the compressed catalogue unpacks to more than {CATALOGUE_MAX_TEXT} bytes")
+            if not inflate.eof or inflate.unused_data:
+                raise _bad("the compressed catalogue is cut short or has bytes after its end")
         except (zlib.error, UnicodeDecodeError) as exc:
             raise _bad(f"the compressed catalogue does not unpack: {exc}") from None
         return cls(tuple(_board_command(line) for line in text.split("\n")), dict(CONSTANTS))

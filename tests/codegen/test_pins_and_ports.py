@@ -48,7 +48,8 @@ def test_gpio16_pullup_is_refused_on_the_d1_mini() -> None:
     assert board_json("wemos_d1_mini")["pins"]["no_pullup"] == [16]
     content = sketch("wemos_d1_mini", "wifi_tcp", ("gpio_read",))
     assert "static const uint8_t no_pullup[] FW_FLASH = { 0x00, 0x00, 0x01 };" in content
-    assert 'if (args[1] && !fw_pin_has_pullup(args[0])) {\n    fw_reply_arg_error(F("bad_pin")' in content
+    refusal = "fw_reply_arg_error(FW_CODE(FW_BAD_PIN), FW_KEY_pin)"
+    assert f"if (args[1] && !fw_pin_has_pullup(args[0])) {{\n    {refusal}" in content
     assert "return true;" in sketch("arduino_uno", commands=("gpio_read",)).split("fw_pin_has_pullup")[1]
 
 

@@ -4,6 +4,7 @@ IndexError). The board side is a scripted link: it answers each write with bytes
 as a real port would deliver them (in pieces, with time-outs when nothing is left)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from typing import Any
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import frame_forms, parse_reply, reply_length, seal
-from generator.protocol.catalogue import Catalogue
+from generator.protocol.catalogue import BOARD_DICTIONARY, PROTOCOL, Catalogue
 from testsupport.helpers import uno_catalogue
 
+DICTIONARY_SHA256 = "b402561b00f2d2b77c3a0deaed02ab08e7e56c3fb7f730f22fddd06708441bee"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -77,9 +79,15 @@ def test_frame_parsers_return_or_refuse(data: bytes) -> None:
     unframe(data)
 
 
+def deflate(data: bytes) -> bytes:
+    """data deflated as the board's catalogue is (board_blob's form)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=BOARD_DICTIONARY)
+    return packer.compress(data) + packer.flush()
+
+
 @given(st.binary(max_size=300))
 def test_a_board_catalogue_is_read_or_refused(data: bytes) -> None:
-    for blob in (data, zlib.compress(data)):
+    for blob in (data, deflate(data), deflate(data)[:-1], deflate(data) + b"\0"):
         try:
             Catalogue.from_board(blob)
         except FirmwareError:
@@ -89,9 +97,29 @@ def test_a_board_catalogue_is_read_or_refused(data: bytes) -> None:
 @given(st.text(max_size=200))
 def test_board_catalogue_lines_are_read_or_refused(text: str) -> None:
     try:
-        Catalogue.from_board(zlib.compress(text.encode("utf-8")))
+        Catalogue.from_board(deflate(text.encode("utf-8")))
     except FirmwareError:
         pass
+
+
+def test_a_catalogue_that_unpacks_too_far_is_refused() -> None:
+    """A deflate bomb (1 KiB unpacking to 2 MiB) ends in FirmwareError, not in memory."""
+    with pytest.raises(FirmwareError, match="more than"):
+        Catalogue.from_board(deflate(b"1 0 PING >\n" * 200_000))
+
+
+def test_the_board_dictionary_is_frozen() -> None:
+    """BOARD_DICTIONARY is part of protocol 1: every flashed board's catalogue was deflated with
+    it. Changing it makes them unreadable; a new dictionary needs a new protocol version."""
+    assert PROTOCOL == 1
+    assert hashlib.sha256(BOARD_DICTIONARY).hexdigest() == DICTIONARY_SHA256
+
+
+def test_a_truncated_or_padded_board_catalogue_is_refused() -> None:
+    blob = uno_catalogue().board_blob()
+    for damaged in (blob[:-1], blob + b"\0"):
+        with pytest.raises(FirmwareError, match="cut short|after its end|does not unpack"):
+            Catalogue.from_board(damaged)
 
 
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),

@@ -330,7 +330,7 @@ def decode_c_literal(literal: str) -> bytes:
 
 def info_reply_in_sketch(content: str) -> dict[str, Any]:
     """The INFO fields a sketch prints after its reply's "cmd", decoded from their F("...") literal."""
-    match = re.search(r'fw_out->print\(F\((",\\"board\\":.*?(?<!\\)")\)\);', content)
+    match = re.search(r'fw_print\(F\((",\\"board\\":.*?(?<!\\)")\)\);', content)
     if not match:
         raise AssertionError("no INFO fields literal in the sketch")
     data = decode_c_literal(match.group(1))

@@ -39,7 +39,7 @@ static void cmd_dht_read(const long* args) {
   int16_t temperature;
   if (dht11) {
     humidity = (int16_t)(d[0] * 10 + d[1] % 10);
-    temperature = (int16_t)(d[2] * 10 + (d[3] & 0x7F) % 10);
+    temperature = (int16_t)(d[2] * 10 + (d[3] & 0x7F) % 10U);
     if (d[3] & 0x80) temperature = (int16_t)-temperature;
   } else {
     humidity = (int16_t)(((uint16_t)d[0] << 8) | d[1]);

@@ -1,4 +1,4 @@
 static void cmd_frames(const long* args) {
-  fw_frames_on = args[0] == 1;
-  fw_reply_frames(args[0]);
+  fw_frames_on = args[0] != 0;  // 0 or 1: the argument's bounds
+  fw_reply_frames(fw_frames_on);
 }

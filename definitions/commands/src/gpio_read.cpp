@@ -1,6 +1,6 @@
 static void cmd_gpio_read(const long* args) {
   if (args[1] && !fw_pin_has_pullup(args[0])) {
-    fw_reply_arg_error(F("bad_pin"), (const char*)F("pin"));  // no pull-up to switch on
+    fw_reply_arg_error(FW_CODE(FW_BAD_PIN), FW_KEY_pin);  // no pull-up to switch on
     return;
   }
   pinMode((uint8_t)args[0], args[1] ? INPUT_PULLUP : INPUT);
