@@ -91,7 +91,8 @@ def rs485_de_pin(plan: Plan, uart: dict[str, Any]) -> int | None:
 
 
 def pin_tables(plan: Plan) -> dict[str, Any]:
-    """Bit maps of the board's pins as C initialisers, the serial transport's pins reserved."""
+    """The board's pins as C initialisers: one FW_PIN_* flags byte per pin, the serial transport's
+    pins reserved."""
     pins = plan.board["pins"]
     reserved = {r["pin"]: r["reason"] for r in pins["reserved"]}
     if plan.transport.get("uses_board_serial"):
@@ -105,15 +106,11 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
     digital, pwm = expand_pins(pins["digital"]), expand_pins(pins["pwm"])
     count = max([*digital, *pwm, *pins["analog"], *reserved, 0]) + 1
 
-    def bitmap(numbers: list[int]) -> list[str]:
-        data = [0] * ((count + 7) // 8)
-        for n in numbers:
-            data[n // 8] |= 1 << (n % 8)
-        return [f"0x{b:02X}" for b in data]
-
     no_pullup = pins.get("no_pullup", [])
-    return {"count": count, "digital": bitmap(digital), "pwm": bitmap(pwm), "reserved": bitmap(list(reserved)),
-            "no_pullup": bitmap(no_pullup) if no_pullup else [], "no_pullup_list": no_pullup,
+    kinds = {"FW_PIN_DIGITAL": digital, "FW_PIN_PWM": pwm, "FW_PIN_RESERVED": list(reserved),
+             "FW_PIN_ANALOG": pins["analog"], "FW_PIN_NO_PULLUP": no_pullup}
+    flags = [" | ".join(kind for kind, members in kinds.items() if n in members) or "0" for n in range(count)]
+    return {"count": count, "flags": flags, "no_pullup_list": no_pullup,
             # each reason on one comment line
             "reserved_list": [f"{pin}: {' '.join(reason.split())}" for pin, reason in sorted(reserved.items())],
             "analog": pins["analog"], "reserved_pins": sorted(reserved)}
