@@ -6,7 +6,9 @@ a namespace, or made by a macro, is not seen), and the compilers check the rest.
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 TOKENS = re.compile(r"""
@@ -52,10 +54,11 @@ def tokens(code: str, first_branch: bool = False) -> list[str]:
     return out
 
 
-def identifiers(code: str) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def identifiers(code: str) -> frozenset[str]:
     """Every identifier the code uses (every branch of its conditionals), outside comments,
-    literals and preprocessor lines."""
-    return {tok for tok in tokens(code) if tok[0].isalpha() or tok[0] == "_"}
+    literals and preprocessor lines (scanned once per process and code)."""
+    return frozenset(tok for tok in tokens(code) if tok[0].isalpha() or tok[0] == "_")
 
 
 def _closing(toks: list[str], start: int) -> int:
@@ -88,9 +91,10 @@ def _head(statement: list[str]) -> Function | None:
     return None
 
 
-def functions(code: str) -> dict[str, Function]:
+@functools.lru_cache(maxsize=1024)
+def functions(code: str) -> Mapping[str, Function]:
     """The functions the code defines at file scope (a body follows), by name, in the first
-    branch of each preprocessor conditional."""
+    branch of each preprocessor conditional (scanned once per process and code: read only)."""
     found: dict[str, Function] = {}
     depth = 0
     statement: list[str] = []

@@ -1,6 +1,8 @@
 """The definitions folder: boards, transports, commands and devices, validated by their schemas."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from functools import cached_property
@@ -18,6 +20,9 @@ ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json
              "platforms/avr-debian/boards/<board>.json)")
 # Jinja2 syntax: an expression {{ name... }} or a statement {% word ... %}. C++'s nested braces
 # ({{0, 1}, {2, 3}}, {{a, b}}) are not it.
+# Digests of the definitions this process found valid (schema texts, kind, content): a definition
+# is validated once per content, not once per Definitions (a build or bench generating again).
+_VALID: set[str] = set()
 TEMPLATE_SYNTAX = re.compile(r"\{\{-?\s*[A-Za-z_][\w.\[\]:|()'\" ]*-?\}\}|\{%-?\s*[a-z]+\b.*?%\}")
 
 
@@ -32,6 +37,7 @@ class Definitions:
         self._ids: dict[str, list[str]] = {}
         self._raw: dict[tuple[str, str], Any] = {}
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._paths: dict[tuple[str, str], Path] = {}
         if not (self.root / "schemas").is_dir():
             raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
         for user in self.roots[:-1]:
@@ -57,12 +63,12 @@ class Definitions:
         return self._raw[(kind, def_id)]
 
     def path(self, kind: str, def_id: str) -> Path:
-        """The file defining `def_id`: the first layer's that has it."""
-        for root in self.roots:
-            path = root / FOLDERS[kind] / f"{def_id}.json"
-            if path.is_file():
-                return path
-        return self.root / FOLDERS[kind] / f"{def_id}.json"
+        """The file defining `def_id`: the first layer's that has it (looked up once)."""
+        if (kind, def_id) not in self._paths:
+            found = (root / FOLDERS[kind] / f"{def_id}.json" for root in self.roots)
+            self._paths[(kind, def_id)] = next((p for p in found if p.is_file()),
+                                               self.root / FOLDERS[kind] / f"{def_id}.json")
+        return self._paths[(kind, def_id)]
 
     def get(self, kind: str, def_id: str, where: str = "") -> dict[str, Any]:
         """The validated definition of `kind` named `def_id` (any case); `where` names the option."""
@@ -96,6 +102,10 @@ class Definitions:
         """Check one definition against its schema; its id must equal its file name."""
         path = self.path(kind, def_id)
         data: dict[str, Any] = self.peek(kind, def_id)  # an object once the schema accepts it
+        digest = hashlib.sha256(f"{self._schemas_digest}\0{kind}\0{path.stem}\0".encode()
+                                + json.dumps(data, sort_keys=True).encode()).hexdigest()
+        if digest in _VALID:
+            return data
         errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             lines = [f"{self.display(path)}: does not match schemas/{kind}.schema.json:"]
@@ -109,6 +119,7 @@ class Definitions:
         found = rule_problems(kind, data)
         if found:
             raise FirmwareError("\n".join(f"{self.display(path)}: {problem}" for problem in found))
+        _VALID.add(digest)
         return data
 
     def read_code(self, code: str | list[str], origin: str) -> list[tuple[str, bool]]:
@@ -140,11 +151,14 @@ class Definitions:
             out.append((text if template else text.rstrip("\n"), template))
         return out
 
+    @cached_property
+    def _resolved_roots(self) -> list[Path]:
+        return [layer.resolve() for layer in self.roots]
+
     def read_file_ref(self, rel: str, origin: str) -> str:
         """Content of an @file: reference, from the first layer that has it; the path must stay
         inside the definitions folder."""
-        for layer in self.roots:
-            root = layer.resolve()
+        for root in self._resolved_roots:
             target = (root / rel).resolve()
             if not target.is_relative_to(root):
                 raise FirmwareError(f"{origin}: @file:{rel} points outside the definitions folder",
@@ -159,6 +173,14 @@ class Definitions:
             if path.is_relative_to(root):
                 return str(path.relative_to(root.parent))
         return str(path)
+
+    @cached_property
+    def _schemas_digest(self) -> str:
+        """SHA-256 of the schema files' names and contents: part of every validation's key."""
+        digest = hashlib.sha256()
+        for path in sorted((self.root / "schemas").glob("*.schema.json")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     @cached_property
     def _validators(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Rendering a resolved plan into the sketch text with Jinja2."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -27,8 +28,10 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=8)
 def make_environment(templates: Path) -> jinja2.Environment:
-    """The one Jinja environment for the skeleton and every code block."""
+    """The one Jinja environment for the skeleton and every code block, made once per process
+    and folder: its loader keeps the compiled skeleton (checking the files' times)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
@@ -40,6 +43,12 @@ def make_environment(templates: Path) -> jinja2.Environment:
     )
     env.filters["c_string"] = c_string
     return env
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(env: jinja2.Environment, text: str) -> jinja2.Template:
+    """A code block's template, compiled once per process and text."""
+    return env.from_string(text)
 
 
 def expand_pins(items: list[int | str]) -> list[int]:
@@ -131,7 +140,7 @@ def command_table(catalogue: Catalogue) -> list[dict[str, Any]]:
     return table
 
 
-def used_helpers(blocks: dict[str, list[dict[str, str]]], extra: list[str]) -> set[str]:
+def used_helpers(blocks: dict[str, list[dict[str, str]]], extra: list[str]) -> frozenset[str]:
     """The OPTIONAL_HELPERS some code block (or `extra` code, the emitters) calls: the
     identifiers of the code, comments and literals left out."""
     code = "\n".join([part["code"] for parts in blocks.values() for part in parts] + extra)
@@ -190,7 +199,7 @@ class Renderer:
 
     def _render(self, text: str, origin: str, context: dict[str, Any]) -> str:
         try:
-            return self.env.from_string(text).render(context)
+            return compiled(self.env, text).render(context)
         except jinja2.UndefinedError as exc:
             raise FirmwareError(f"{origin}: {exc.message}",
                                 f"available: board, transport, arch, settings: "

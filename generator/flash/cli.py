@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import FirmwareError, report
-from generator.flash import flow
-from generator.flash.moonraker import API_KEY_ENV, DEFAULT_URL
+from generator.flash import API_KEY_ENV, DEFAULT_URL
 from generator.paths import default_project_dir
+
+if TYPE_CHECKING:
+    from generator.flash.flow import FlashRequest
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.firmware and not args.restore:
         return report(FirmwareError("flash needs --firmware PATH (or --restore)",
                                     "e.g. --firmware path/to/klipper.bin"))
-    request = flow.FlashRequest(
+    from generator.flash.flow import FlashRequest  # noqa: PLC0415 - only a flash loads the flash
+
+    request = FlashRequest(
         firmware=args.firmware or Path(), project_dir=args.project_dir or default_project_dir(), board=args.board,
         device=args.device,
         baud=args.baud, service=args.service, moonraker_url=args.moonraker, moonraker_socket=args.moonraker_socket,
@@ -64,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
     return execute(request, restore=args.restore)
 
 
-def execute(request: flow.FlashRequest, restore: bool = False) -> int:
+def execute(request: FlashRequest, restore: bool = False) -> int:
     """Flash (or restore); a FirmwareError is printed for the user. Return the exit status."""
+    from generator.flash import flow  # noqa: PLC0415 - only a flash loads the flash
+
     try:
         flow.restore(request) if restore else flow.flash(request)
     except FirmwareError as err:

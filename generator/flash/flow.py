@@ -16,11 +16,9 @@ from typing import Any, TextIO
 
 from generator.boards import BoardFacts, board_facts
 from generator.errors import FirmwareError
-from generator.flash import image, instances, journal, klipper, lock
+from generator.flash import API_KEY_ENV, DEFAULT_URL, image, instances, journal, klipper, lock
 from generator.flash.klipper import KlipperService
 from generator.flash.moonraker import (
-    API_KEY_ENV,
-    DEFAULT_URL,
     Moonraker,
     MoonrakerError,
     MoonrakerUnavailable,

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import FirmwareError
+from generator.flash import DEFAULT_URL
 
-DEFAULT_URL = "http://localhost:7125"
-API_KEY_ENV = "MOONRAKER_API_KEY"
 ETX = b"\x03"  # Moonraker's Unix socket ends every JSON-RPC message with it (not a newline)
 # Moonraker is local: never send its requests through an http_proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

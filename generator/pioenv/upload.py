@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.errors import FirmwareError
+from generator.flash import DEFAULT_URL
 from generator.flash.flow import FlashRequest
-from generator.flash.moonraker import DEFAULT_URL
 from generator.pioenv.options import EnvOptions
 
 
