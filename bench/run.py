@@ -662,24 +662,45 @@ def request_cycles(sim: SimBoard, client: BoardClient, request: str, repeats: in
 
 def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, request: str, count: int,
                        cycles_per_byte: float) -> tuple[float, int, int]:
-    """`count` frames of `request` given to the board back to back, as a wire at full speed
-    delivers them (past INFO's window: what the board keeps up with, not what a host may do).
-    Returns the wire's time for the busier direction of the requests answered (reply bytes
-    over one reply's length) over the simulated time from the first byte to the last reply
-    byte (chunk-exact), with the reply bytes expected and received."""
+    """`count` frames of `request` sent as BoardClient.pipeline sends them: as many back to back
+    as INFO's window holds, one more as each reply arrives (the board stepped one reply's
+    time at a time). Returns the wire's time for the busier direction (count requests or
+    replies) over the simulated time from the first request byte to the last reply, with the
+    reply bytes expected and received. Every reply must be the one a lone request gets: a
+    refusal (bytes lost: the window was not enough) fails the run instead of being counted."""
     before = link.sent
     client.request(request)
     reply_length = link.sent - before  # bytes of one reply
-    request_data = client.prepare(request).data
-    data = request_data * count
-    start, sent = link.cycle, link.sent
-    sim.send(data)
-    link.settle(len(data))
-    replied = link.sent - sent
-    elapsed = link.cycle - link.chunk - start
     client.drain()
-    answered = replied / reply_length
-    return answered * max(len(request_data), reply_length) * cycles_per_byte / elapsed, count * reply_length, replied
+    one = client.prepare(request).data
+    window = max(1, client.window // len(one))  # requests in flight
+    step = reply_length * round(cycles_per_byte)
+    start, first = link.cycle, link.sent
+    sent = answered = 0
+    while answered < count:
+        if sent - answered < window and sent < count:
+            more = min(window - (sent - answered), count - sent)
+            sim.send(one * more)
+            sent += more
+        event = sim.step(step)
+        link.cycle = event.cycle
+        answered = (event.sent - first) // reply_length
+        if event.cycle - start > count * 100 * step:
+            raise RuntimeError(f"pipelined {request}: {answered} of {count} replies after {event.cycle - start} cycles")
+    link.sent = event.sent
+    link.settle()
+    received = link.sent - first
+    replies = b""
+    while len(replies) < received:
+        replies += client.link.read(received - len(replies))
+    # One success frame (header 10xxxxxx; a refusal's is 11xxxxxx) repeated: nothing was lost.
+    if replies[:1] and replies[0] & 0xC0 == 0x80 and replies == replies[:reply_length] * count:
+        pass
+    else:
+        raise RuntimeError(f"pipelined {request}: not {count} success replies of {reply_length} bytes "
+                           f"({received} bytes): {replies[:40].hex()}...")
+    elapsed = event.cycle - start
+    return count * max(len(one), reply_length) * cycles_per_byte / elapsed, count * reply_length, received
 
 
 def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] = tuple(CYCLE_REQUESTS),
@@ -687,7 +708,8 @@ def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] =
     """The simulated-time figures of one firmware in lock-step: median cycles per request and
     their [min, max] in text and in frames (None for the system commands, which have no frame
     form: docs/protocol.md); at 1,000,000 baud, also the wire's share of a frame
-    round trip and the pipelined fraction of the wire's limit (`pipelined` GPIO_READ frames)."""
+    round trip and the pipelined fraction of the wire's limit (`pipelined` GPIO_READ frames
+    within the window: pipelined_fraction)."""
     out: dict[str, dict[str, object]] = {}
     f_cpu = board_facts(board).f_cpu
     per_byte = 10 * f_cpu / baud
