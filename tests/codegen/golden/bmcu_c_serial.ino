@@ -6,7 +6,6 @@
 #include <Arduino.h>
 
 #define FW_FLASH
-#define fw_flash_read(dst, src, n) memcpy((dst), (src), (n))
 #define fw_flash_strcmp(ram, flash) strcmp((ram), (flash))
 #define fw_flash_byte(p) (*(const uint8_t*)(p))
 #define fw_flash_ptr(p) (*(const void* const*)(p))
@@ -28,7 +27,7 @@ static bool fw_frames_on = false;    // FRAMES 1 was received since the last res
 static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "*hh" are refused
 static uint8_t fw_values = 0;        // binary: values the reply carries (its fields, echoes excepted)
 static uint8_t fw_echo = 0;          // binary: bit n set: reply field n echoes an argument, left out
-static uint8_t fw_value = 0;         // binary: index of the reply field being written
+                                     // (shifted right as the fields are written: bit 0 is the next's)
 static bool fw_text_open = false;    // binary: a text value is being written (ends with a 0 byte)
 static bool fw_head_pending = false; // binary: the success header waits for the first value
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
@@ -78,18 +77,22 @@ class FwSummed : public Print {
   Print* wire = nullptr;
   bool frame = false;
   uint8_t sum = 0;
+  // The byte goes out first and its check is computed while the UART sends it.
   size_t write(uint8_t c) override {
     if (frame) {
+      wire->write(c);
       sum = fw_crc(sum, c, FW_CRC7);
     } else if (c == '\n') {
       wire->write('*');
       wire->write(fw_hex_char((uint8_t)(sum >> 4)));
       wire->write(fw_hex_char(sum));
+      wire->write(c);
       sum = 0;
     } else {
+      wire->write(c);
       sum = fw_crc(sum, c, FW_CRC8);
     }
-    return wire->write(c);
+    return 1;
   }
   void flush() override { wire->flush(); }
 };
@@ -179,13 +182,14 @@ static void fw_reply_begin() {
   } else {
     fw_reply_head(true);
   }
-  fw_value = 0;
 }
 
 // Binary: whether the next reply field goes on the wire (it is not an echo of an argument).
 static bool fw_next_value() {
   fw_value_close();
-  return !((fw_echo >> fw_value++) & 1);
+  const bool echoed = fw_echo & 1;
+  fw_echo >>= 1;
+  return !echoed;
 }
 
 // Starts a field whose value the caller prints as text: its JSON key, or in a frame the text
@@ -464,16 +468,28 @@ static void fw_feed(char c) {
 // ---- board pins (bmcu_c) -----------------------------------------------------------
 #define FW_PIN_COUNT 32
 #define FW_ANALOG_COUNT 10
-// Bit n of these maps is pin n.
-static const uint8_t FW_PINS_DIGITAL[] FW_FLASH = { 0xFF, 0xFF, 0xFF, 0xFF };
-static const uint8_t FW_PINS_PWM[] FW_FLASH = { 0xCF, 0x0F, 0x03, 0x00 };
-static const uint8_t FW_PINS_RESERVED[] FW_FLASH = { 0x00, 0xF6, 0xF8, 0x03 };  // 9: USART1 TX (serial_standard), 10: USART1 RX (serial_standard), 12: PA12 drives the RS-485 transceiver's driver enable (printer bus), 13: PA13 is SWDIO (header H2-1), 14: PA14 is SWCLK (header H2-2), 15: PA15 drives a filament motor's H-bridge (TIM2 CH1 remapped), 19: PB3 drives a filament motor's H-bridge (TIM2 CH2 remapped), 20: PB4 drives a filament motor's H-bridge (TIM3 CH1 remapped), 21: PB5 drives a filament motor's H-bridge (TIM3 CH2 remapped), 22: PB6 drives a filament motor's H-bridge (TIM4 CH1), 23: PB7 drives a filament motor's H-bridge (TIM4 CH2), 24: PB8 drives a filament motor's H-bridge (TIM4 CH3), 25: PB9 drives a filament motor's H-bridge (TIM4 CH4)
+// What each pin is, one byte per pin: one table read answers every check of a pin argument.
+#define FW_PIN_DIGITAL 0x01
+#define FW_PIN_PWM 0x02
+#define FW_PIN_RESERVED 0x04  // 9: USART1 TX (serial_standard), 10: USART1 RX (serial_standard), 12: PA12 drives the RS-485 transceiver's driver enable (printer bus), 13: PA13 is SWDIO (header H2-1), 14: PA14 is SWCLK (header H2-2), 15: PA15 drives a filament motor's H-bridge (TIM2 CH1 remapped), 19: PB3 drives a filament motor's H-bridge (TIM2 CH2 remapped), 20: PB4 drives a filament motor's H-bridge (TIM3 CH1 remapped), 21: PB5 drives a filament motor's H-bridge (TIM3 CH2 remapped), 22: PB6 drives a filament motor's H-bridge (TIM4 CH1), 23: PB7 drives a filament motor's H-bridge (TIM4 CH2), 24: PB8 drives a filament motor's H-bridge (TIM4 CH3), 25: PB9 drives a filament motor's H-bridge (TIM4 CH4)
+#define FW_PIN_ANALOG 0x08
+#define FW_PIN_NO_PULLUP 0x10  // none
+static const uint8_t FW_PIN_FLAGS[FW_PIN_COUNT] FW_FLASH = {
+  FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG,
+  FW_PIN_DIGITAL | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG,
+  FW_PIN_DIGITAL | FW_PIN_PWM, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_PWM,
+  FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED,
+  FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL | FW_PIN_PWM | FW_PIN_ANALOG, FW_PIN_DIGITAL, FW_PIN_DIGITAL | FW_PIN_RESERVED,
+  FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED,
+  FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL | FW_PIN_RESERVED, FW_PIN_DIGITAL, FW_PIN_DIGITAL,
+  FW_PIN_DIGITAL, FW_PIN_DIGITAL, FW_PIN_DIGITAL, FW_PIN_DIGITAL,
+};
 static const uint8_t FW_PINS_ANALOG[] FW_FLASH = { 0, 1, 2, 3, 4, 5, 6, 7, 16, 17 };  // A0, A1, ...
 
-static bool fw_pin_in(const uint8_t* map, long pin) {
-  if ((unsigned long)pin >= FW_PIN_COUNT) return false;  // negative pins wrap past the count
-  const uint8_t bit = (uint8_t)pin;  // in range: 8-bit shifts, not 32-bit ones (issue 19's profile)
-  return fw_flash_byte(&map[bit >> 3]) & (uint8_t)(1 << (bit & 7));
+// The FW_PIN_* flags of a pin; 0 for a number that is no pin of the board.
+static uint8_t fw_pin_flags(long pin) {
+  if ((unsigned long)pin >= FW_PIN_COUNT) return 0;  // negative pins wrap past the count
+  return fw_flash_byte(&FW_PIN_FLAGS[(uint8_t)pin]);
 }
 
 // n when the pin is A<n>, else -1. analogRead() takes this index on every core: AVR maps 0-7
@@ -489,8 +505,7 @@ static long fw_analog_index(long pin) {
 
 // False on pins the board has no internal pull-up for (none).
 static bool fw_pin_has_pullup(long pin) {
-  (void)pin;
-  return true;
+  return !(fw_pin_flags(pin) & FW_PIN_NO_PULLUP);
 }
 
 // ---- globals: transport serial_standard
@@ -868,16 +883,12 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, const char* values,
   return fw_parse_long(token, out) ? nullptr : FW_CODE(FW_BAD_ARGS);
 }
 
-// Checks one argument's value, from text or from a frame; returns an error code or nullptr.
-static const __FlashStringHelper* fw_check_arg(uint8_t type, long min, long max, long value) {
-  if (type == FW_ARG_INTEGER || type == FW_ARG_ENUM) {
-    return value < min || value > max ? FW_CODE(FW_BAD_ARGS) : nullptr;
-  }
-  if (fw_pin_in(FW_PINS_RESERVED, value)) return F("reserved_pin");
-  const bool usable = type == FW_ARG_ANALOG_PIN ? fw_analog_index(value) >= 0
-                      : type == FW_ARG_PWM_PIN  ? fw_pin_in(FW_PINS_PWM, value)
-                                                    : fw_pin_in(FW_PINS_DIGITAL, value);
-  return usable ? nullptr : FW_CODE(FW_BAD_PIN);
+// Checks a pin argument's value, from text or from a frame; returns an error code or nullptr.
+static const __FlashStringHelper* fw_check_pin(uint8_t type, long value) {
+  const uint8_t flags = fw_pin_flags(value);
+  if (flags & FW_PIN_RESERVED) return F("reserved_pin");
+  const uint8_t need = type == FW_ARG_ANALOG_PIN ? FW_PIN_ANALOG : type == FW_ARG_PWM_PIN ? FW_PIN_PWM : FW_PIN_DIGITAL;
+  return flags & need ? nullptr : FW_CODE(FW_BAD_PIN);
 }
 
 // Runs command `index` with `given` arguments: from text `tokens` (the name first), or already
@@ -885,14 +896,14 @@ static const __FlashStringHelper* fw_check_arg(uint8_t type, long min, long max,
 // arguments take their default. (Arduino's IDE declares every function before the types: no
 // struct parameters here.)
 static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values, uint8_t bad) {
-  FwCommand command;
-  fw_flash_read(&command, &FW_COMMANDS[index], sizeof command);
-  if (given < command.min_args || given > command.max_args) {
+  const FwCommand* command = &FW_COMMANDS[index];  // in flash: read field by field, as needed
+  const uint8_t max_args = fw_flash_byte(&command->max_args);
+  if (given < fw_flash_byte(&command->min_args) || given > max_args) {
     fw_reply_error(FW_CODE(FW_BAD_ARGS));
     return;
   }
-  for (uint8_t j = 0; j < command.max_args; j++) {
-    const FwArg* arg = &command.args[j];  // in flash: read field by field, as needed
+  const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
+  for (uint8_t j = 0; j < max_args; j++, arg++) {
     if (j >= given) {
       values[j] = fw_flash_bound(&arg->fallback);
       continue;
@@ -902,15 +913,19 @@ static void fw_run(uint8_t index, char** tokens, uint8_t given, long* values, ui
         j == bad ? FW_CODE(FW_BAD_ARGS)
         : tokens ? fw_parse_arg(type, (const char*)fw_flash_ptr(&arg->values), tokens[j + 1], &values[j])
                  : nullptr;
-    if (!error) error = fw_check_arg(type, fw_flash_bound(&arg->min), fw_flash_bound(&arg->max), values[j]);
+    if (!error && (type == FW_ARG_INTEGER || type == FW_ARG_ENUM)) {  // bounds read only for these
+      if (values[j] < fw_flash_bound(&arg->min) || values[j] > fw_flash_bound(&arg->max)) error = FW_CODE(FW_BAD_ARGS);
+    } else if (!error) {
+      error = fw_check_pin(type, values[j]);
+    }
     if (error) {
       fw_reply_arg_error(error, (const char*)fw_flash_ptr(&arg->name));
       return;
     }
   }
-  fw_values = command.values;
-  fw_echo = command.echo;
-  command.handler(values);
+  fw_values = fw_flash_byte(&command->values);
+  fw_echo = fw_flash_byte(&command->echo);
+  reinterpret_cast<void (*)(const long*)>(fw_flash_ptr(&command->handler))(values);
 }
 
 __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) {
@@ -927,7 +942,7 @@ __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) 
 
 // A frame's `given` arguments in fw_line after its header (fw_put_vlq's form) into `values`;
 // returns the index of the first that does not fit 32 bits (refused, never wrapped), or 0xFF.
-__attribute__((noinline)) static uint8_t fw_frame_args(long* values, uint8_t given) {
+static uint8_t fw_frame_args(long* values, uint8_t given) {
   uint8_t bad = 0xFF;
   uint8_t at = 1;
   for (uint8_t j = 0; j < given; j++) {
@@ -950,7 +965,7 @@ __attribute__((noinline)) static uint8_t fw_frame_args(long* values, uint8_t giv
 }
 
 // A frame in fw_line: header 0x80 | arguments << 5 | op, then its arguments.
-__attribute__((noinline)) static void fw_dispatch_frame() {
+static void fw_dispatch_frame() {
   const uint8_t head = (uint8_t)fw_line[0];
   const uint8_t op = head & 0x1F;
   if (op >= FW_FRAME_OPS || fw_flash_byte(&FW_COMMANDS[op].values) == 0xFF) {
