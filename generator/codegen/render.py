@@ -18,7 +18,8 @@ from generator.errors import FirmwareError
 from generator.protocol.catalogue import ARG_TYPES, LINE_MAX, Catalogue
 
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
-OPTIONAL_HELPERS = ("fw_reply_text", "fw_reply_tenths", "fw_pin_has_pullup", "fw_event", "fw_watch_slot")
+OPTIONAL_HELPERS = ("fw_reply_text", "fw_reply_tenths", "fw_pin_has_pullup", "fw_analog_index", "fw_event",
+                    "fw_watch_slot")
 
 
 def _finalize(value: Any) -> Any:

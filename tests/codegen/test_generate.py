@@ -245,14 +245,6 @@ def test_hash_ignores_secrets_but_not_settings() -> None:
     assert generate(uno("gpio_write"), "h").hash != serial.hash
 
 
-def reserved_in_sketch(content: str) -> set[int]:
-    """Pins set in the sketch's FW_PINS_RESERVED bitmap."""
-    match = re.search(r"FW_PINS_RESERVED\[\] FW_FLASH = \{ ([^}]*) \}", content)
-    assert match, "no FW_PINS_RESERVED table"
-    data = [int(byte, 16) for byte in match.group(1).split(",")]
-    return {8 * index + bit for index, byte in enumerate(data) for bit in range(8) if byte >> bit & 1}
-
-
 @pytest.mark.parametrize(("name", "reserved"), [
     ("uno_serial", {0, 1}),
     ("mega_serial_all", {0, 1}),
@@ -265,7 +257,7 @@ def test_reserved_pins_include_the_serial_transport(sketches: dict[str, Sketch],
     selection, _ = CASES[name]
     plan = resolve(Definitions(helpers.DEFINITIONS), selection)
     assert set(pin_tables(plan)["reserved_pins"]) == reserved
-    assert reserved_in_sketch(sketches[name].content) == reserved
+    assert helpers.pins_with_flag("FW_PIN_RESERVED", sketches[name].content) == reserved
 
 
 def test_serial_pins_are_named_in_the_sketch(sketches: dict[str, Sketch]) -> None:

@@ -328,6 +328,14 @@ def decode_c_literal(literal: str) -> bytes:
     return bytes(out)
 
 
+def pins_with_flag(flag: str, content: str) -> set[int]:
+    """Pins whose entry in a sketch's FW_PIN_FLAGS table holds `flag` (FW_PIN_RESERVED...)."""
+    match = re.search(r"FW_PIN_FLAGS\[FW_PIN_COUNT\] FW_FLASH = \{\n(.*?)\n\};", content, re.S)
+    assert match, "no FW_PIN_FLAGS table"
+    entries = [entry.strip() for entry in match.group(1).replace("\n", " ").split(",") if entry.strip()]
+    return {pin for pin, entry in enumerate(entries) if flag in entry.split(" | ")}
+
+
 def info_reply_in_sketch(content: str) -> dict[str, Any]:
     """The INFO fields a sketch prints after its reply's "cmd", decoded from their F("...") literal."""
     match = re.search(r'fw_print\(F\((",\\"board\\":.*?(?<!\\)")\)\);', content)

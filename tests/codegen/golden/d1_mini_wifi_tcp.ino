@@ -505,17 +505,6 @@ static uint8_t fw_pin_flags(long pin) {
   return fw_flash_byte(&FW_PIN_FLAGS[(uint8_t)pin]);
 }
 
-// n when the pin is A<n>, else -1. analogRead() takes this index on every core: AVR maps 0-7
-// (0-15 on the Mega) to its channels, ESP8266 reads A0 for 0, and the CH32 core reads only
-// A-numbers 0-9 (its analogRead(16) reads no pin at all).
-static long fw_analog_index(long pin) {
-  for (uint8_t i = 0; i < FW_ANALOG_COUNT; i++) {
-    if (fw_flash_byte(&FW_PINS_ANALOG[i]) == pin) return i;
-  }
-  (void)pin;
-  return -1;
-}
-
 // ---- globals: transport wifi_tcp
 // wifi_tcp transport (ESP8266): one TCP client at a time on TCP_PORT.
 // A second client is told it is busy and closed. Nobody keeps the board by saying nothing: a
