@@ -757,7 +757,7 @@ enum { FW_ARG_INTEGER, FW_ARG_PIN, FW_ARG_ANALOG_PIN, FW_ARG_PWM_PIN, FW_ARG_ENU
 
 // Argument bounds and defaults: 16 bits when every one of this build fits (smaller table, cheaper reads).
 typedef int16_t FwBound;
-#define fw_flash_bound(p) ((long)(sizeof(FwBound) == 2 ? (FwBound)fw_flash_word(p) : (FwBound)fw_flash_long(p)))
+#define fw_flash_bound(p) ((long)(int16_t)fw_flash_word(p))
 
 struct FwArg {
   const char* name;
