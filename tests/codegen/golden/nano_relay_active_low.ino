@@ -133,8 +133,8 @@ __attribute__((noinline)) static void fw_put_json_string(const char* s) {
 }
 
 // Powers of ten for fw_put_decimal: digits by subtraction, no 32-bit division (issue 19).
-static const uint32_t FW_POWERS_OF_TEN[] FW_FLASH = {
-    1000000000UL, 100000000UL, 10000000UL, 1000000UL, 100000UL, 10000UL, 1000UL, 100UL, 10UL, 1UL};
+static const long FW_POWERS_OF_TEN[] FW_FLASH = {
+    1000000000L, 100000000L, 10000000L, 1000000L, 100000L, 10000L, 1000L, 100L, 10L, 1L};
 
 // Writes value in decimal; `tenths`: with a '.' before its last digit (-35 is -3.5, 5 is 0.5).
 static void fw_put_decimal(long value, bool tenths) {
