@@ -1,6 +1,6 @@
 """Which tests are slow: those that build firmware, compile C++, run PlatformIO, install packages,
-run the simulated board or flash the fake one. tests/conftest.py marks them `slow`, so that `make test-fast` (pytest -m "not slow") runs
-the rest in under a minute; `make test` runs everything.
+run the simulated board or flash the fake one. tests/conftest.py marks them `slow`, so that
+`make test-fast` (pytest -m "not slow") runs the rest in under a minute; `make test` runs everything.
 
 A test is slow when its own code, a fixture it uses, or a function of their module that they call
 (followed through the module's own functions) names one of SLOW_NAMES. Read from the source,
@@ -18,11 +18,12 @@ from functools import cache
 from typing import Any
 
 # What builds, compiles, installs or simulates: PlatformIO, the compilers, arduino-builder, pip into a
-# fresh venv, the tool-scons installer, the simulated board, the ESP8266 host emulation; and a flash
-# through the fake board and the wchisp stand-in, which pauses as wchisp 0.3.0 does (1.5 s a flash).
+# fresh venv, the tool-scons installer, the simulated boards (AVR, CH32V and the CH32 cross build), the
+# ESP8266 host emulation; and a flash through the fake board and the wchisp stand-in, which pauses
+# as wchisp 0.3.0 does (1.5 s a flash).
 SLOW_NAMES = re.compile(r"\b(run_pio|PIO|pio_environ|make_core_dir|arduino_builder|avr_compile|compile_sketch|"
                         r"venv|pip|install_tool_scons|SimBoard|SIM_BINARY|simulator|esp8266host|avr-g\+\+|g\+\+|make|"
-                        r"FakeBoard|start_flash)\b")
+                        r"FakeBoard|start_flash|board_simulator|ch32build)\b")
 
 
 @cache
