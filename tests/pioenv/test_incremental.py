@@ -224,7 +224,7 @@ def test_same_size_same_mtime_edit_behind_a_link_is_built(project: Path) -> None
     result = helpers.run_pio(project, "run", "-e", "uno")
     assert result.returncode == 0, result.output[-4000:]
     assert "written" in firmware_line(result.output)
-    assert 'F("level")' in helpers.sketch_of(project, "uno").read_text(encoding="utf-8")
+    assert 'FW_KEY_level[] FW_FLASH = "level"' in helpers.sketch_of(project, "uno").read_text(encoding="utf-8")
     assert "Compiling .pio/build/uno/src/uno.ino.cpp.o" in result.compiled()
 
 
