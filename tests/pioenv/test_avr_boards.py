@@ -61,9 +61,7 @@ BROKEN = {
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy with the new boards' envs, built once by a real `pio run`."""
     root = helpers.copy_project(tmp_path_factory.mktemp("boards") / "project")
-    (root / "my_definitions" / "commands" / "src").mkdir(parents=True)
-    (root / "my_definitions" / "commands" / "uptime.json").write_text(json.dumps(UPTIME), encoding="utf-8")
-    (root / "my_definitions" / "commands" / "src" / "uptime.cpp").write_text(UPTIME_CPP, encoding="utf-8")
+    helpers.write_user_command(root, UPTIME, UPTIME_CPP)
     helpers.set_envs(root, {**ENVS, **BROKEN})
     result = helpers.run_pio(root, "run", *[arg for env in ENVS for arg in ("-e", env)], timeout=900)
     assert result.returncode == 0, result.output

@@ -47,9 +47,7 @@ MINE_CODE = ("static void cmd_gpio_read(const long* args) {\n"
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project copy with the uno env and the same selection with the user's GPIO_READ."""
     root = helpers.copy_project(tmp_path_factory.mktemp("catalogue") / "project")
-    (root / "my_definitions" / "commands" / "src").mkdir(parents=True)
-    (root / "my_definitions" / "commands" / "gpio_read.json").write_text(json.dumps(MINE), encoding="utf-8")
-    (root / "my_definitions" / "commands" / "src" / "gpio_read.cpp").write_text(MINE_CODE, encoding="utf-8")
+    helpers.write_user_command(root, MINE, MINE_CODE)
     helpers.set_envs(root, ENVS, defaults={"extra_scripts": "\npre:extra_scripts/generate_firmware.py"})
     result = helpers.run_pio(root, "run", "-e", "uno", "-e", "mine")
     assert result.returncode == 0, result.output

@@ -54,6 +54,15 @@ def copy_tree(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
+def write_user_command(root: Path, definition: dict[str, Any], code: str) -> None:
+    """A command of the user's in a project copy: my_definitions/commands/<id>.json, and its C++
+    in my_definitions/commands/src/<id>.cpp."""
+    commands = root / "my_definitions" / "commands"
+    (commands / "src").mkdir(parents=True, exist_ok=True)
+    (commands / f"{definition['id']}.json").write_text(json.dumps(definition), encoding="utf-8")
+    (commands / "src" / f"{definition['id']}.cpp").write_text(code, encoding="utf-8")
+
+
 def copy_project(dest: Path) -> Path:
     """A fresh copy of the PlatformIO project at `dest` (created), without src/ and .pio/."""
     dest.mkdir(parents=True)
