@@ -224,6 +224,7 @@ def test_fake_sudo_without_rights_fails_at_once_with_the_real_message(fake_syste
     assert run("sudo", "-k", "true").returncode == 1
 
 
+@pytest.mark.slow  # waits out a 5 s stop in real time (shorter would race a loaded machine)
 def test_fake_systemctl_slow_stop_goes_on_when_systemctl_is_killed(fake_system: FakeSystem) -> None:
     fake_system.add_unit("klipper.service", stop_delay=5.0)
     process = subprocess.Popen(["systemctl", "stop", "klipper.service"])
