@@ -38,6 +38,7 @@ class Definitions:
         self._raw: dict[tuple[str, str], Any] = {}
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._paths: dict[tuple[str, str], Path] = {}
+        self._shown: dict[Path, str] = {}
         if not (self.root / "schemas").is_dir():
             raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
         for user in self.roots[:-1]:
@@ -169,10 +170,10 @@ class Definitions:
 
     def display(self, path: Path) -> str:
         """A path shown relative to its definitions folder's parent, as users see it."""
-        for root in self.roots:
-            if path.is_relative_to(root):
-                return str(path.relative_to(root.parent))
-        return str(path)
+        if path not in self._shown:
+            root = next((r for r in self.roots if path.is_relative_to(r)), None)
+            self._shown[path] = str(path.relative_to(root.parent)) if root else str(path)
+        return self._shown[path]
 
     @cached_property
     def _schemas_digest(self) -> str:
