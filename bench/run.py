@@ -694,9 +694,7 @@ def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, r
     while len(replies) < received:
         replies += client.link.read(received - len(replies))
     # One success frame (header 10xxxxxx; a refusal's is 11xxxxxx) repeated: nothing was lost.
-    if replies[:1] and replies[0] & 0xC0 == 0x80 and replies == replies[:reply_length] * count:
-        pass
-    else:
+    if not (replies[:1] and replies[0] & 0xC0 == 0x80 and replies == replies[:reply_length] * count):
         raise RuntimeError(f"pipelined {request}: not {count} success replies of {reply_length} bytes "
                            f"({received} bytes): {replies[:40].hex()}...")
     elapsed = event.cycle - start

@@ -231,10 +231,9 @@ class Catalogue:
         return "\n".join(lines)
 
     def board_blob(self) -> bytes:
-        """board_text, deflated with BOARD_DICTIONARY: what the firmware stores in flash and
-        CATALOGUE reports."""
-        deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=BOARD_DICTIONARY)
-        return deflate.compress(self.board_text().encode("ascii")) + deflate.flush()
+        """board_text, deflated (board_deflate): what the firmware stores in flash and CATALOGUE
+        reports."""
+        return board_deflate(self.board_text().encode("ascii"))
 
     @classmethod
     def from_board(cls, blob: bytes) -> Catalogue:
@@ -251,6 +250,12 @@ class Catalogue:
         except (zlib.error, UnicodeDecodeError) as exc:
             raise _bad(f"the compressed catalogue does not unpack: {exc}") from None
         return cls(tuple(_board_command(line) for line in text.split("\n")), dict(CONSTANTS))
+
+
+def board_deflate(data: bytes) -> bytes:
+    """Raw deflate with BOARD_DICTIONARY: the form of a board's catalogue (from_board inflates it)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=BOARD_DICTIONARY)
+    return packer.compress(data) + packer.flush()
 
 
 def _board_command(line: str) -> Command:

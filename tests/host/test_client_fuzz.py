@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from generator.errors import FirmwareError
 from generator.host.client import BoardClient, frame, unframe
 from generator.host.frames import frame_forms, parse_reply, reply_length, seal
-from generator.protocol.catalogue import BOARD_DICTIONARY, PROTOCOL, Catalogue
+from generator.protocol.catalogue import BOARD_DICTIONARY, PROTOCOL, Catalogue, board_deflate
 from testsupport.helpers import uno_catalogue
 
 DICTIONARY_SHA256 = "b402561b00f2d2b77c3a0deaed02ab08e7e56c3fb7f730f22fddd06708441bee"
@@ -79,15 +78,9 @@ def test_frame_parsers_return_or_refuse(data: bytes) -> None:
     unframe(data)
 
 
-def deflate(data: bytes) -> bytes:
-    """data deflated as the board's catalogue is (board_blob's form)."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=BOARD_DICTIONARY)
-    return packer.compress(data) + packer.flush()
-
-
 @given(st.binary(max_size=300))
 def test_a_board_catalogue_is_read_or_refused(data: bytes) -> None:
-    for blob in (data, deflate(data), deflate(data)[:-1], deflate(data) + b"\0"):
+    for blob in (data, board_deflate(data), board_deflate(data)[:-1], board_deflate(data) + b"\0"):
         try:
             Catalogue.from_board(blob)
         except FirmwareError:
@@ -97,7 +90,7 @@ def test_a_board_catalogue_is_read_or_refused(data: bytes) -> None:
 @given(st.text(max_size=200))
 def test_board_catalogue_lines_are_read_or_refused(text: str) -> None:
     try:
-        Catalogue.from_board(deflate(text.encode("utf-8")))
+        Catalogue.from_board(board_deflate(text.encode("utf-8")))
     except FirmwareError:
         pass
 
@@ -105,7 +98,7 @@ def test_board_catalogue_lines_are_read_or_refused(text: str) -> None:
 def test_a_catalogue_that_unpacks_too_far_is_refused() -> None:
     """A deflate bomb (1 KiB unpacking to 2 MiB) ends in FirmwareError, not in memory."""
     with pytest.raises(FirmwareError, match="more than"):
-        Catalogue.from_board(deflate(b"1 0 PING >\n" * 200_000))
+        Catalogue.from_board(board_deflate(b"1 0 PING >\n" * 200_000))
 
 
 def test_the_board_dictionary_is_frozen() -> None:

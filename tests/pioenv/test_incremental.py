@@ -148,27 +148,19 @@ def shipped_env(name: str, folder: Path) -> EnvOptions:
                       option_sections(config.walk_options(f"env:{name}")), ini)
 
 
-def test_d1_mini_without_its_password_variable_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Case 9: FIRMWARE_WIFI_PASSWORD unset is an error naming the option and the variable."""
-    monkeypatch.delenv("FIRMWARE_WIFI_PASSWORD", raising=False)
-    monkeypatch.setenv("FIRMWARE_WIFI_KEY", new_key())
-    with pytest.raises(FirmwareError) as err:
-        envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
-                               Hardware("d1_mini", "esp8266", "espressif8266"))
-    assert ("WIFI_PASSWORD is empty (custom_firmware_wifi_password in [env:d1_mini]): it reads the "
-            "environment variable FIRMWARE_WIFI_PASSWORD") in str(err.value)
-    assert helpers.files_under(tmp_path / "src") == []
-
-
-def test_d1_mini_without_its_key_variable_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """FIRMWARE_WIFI_KEY unset is an error naming the option and the variable, as for the password."""
+@pytest.mark.parametrize(("missing", "option"), [("PASSWORD", "password"), ("KEY", "key")])
+def test_d1_mini_without_a_secret_variable_stops(missing: str, option: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case 9: FIRMWARE_WIFI_PASSWORD or FIRMWARE_WIFI_KEY unset is an error naming the option and
+    the variable."""
     monkeypatch.setenv("FIRMWARE_WIFI_PASSWORD", "pw")
-    monkeypatch.delenv("FIRMWARE_WIFI_KEY", raising=False)
+    monkeypatch.setenv("FIRMWARE_WIFI_KEY", new_key())
+    monkeypatch.delenv(f"FIRMWARE_WIFI_{missing}")
     with pytest.raises(FirmwareError) as err:
         envsketch.generate_env(tmp_path / "src", tmp_path / "build", shipped_env("d1_mini", tmp_path / "ini"),
                                Hardware("d1_mini", "esp8266", "espressif8266"))
-    assert ("WIFI_KEY is empty (custom_firmware_wifi_key in [env:d1_mini]): it reads the "
-            "environment variable FIRMWARE_WIFI_KEY") in str(err.value)
+    assert (f"WIFI_{missing} is empty (custom_firmware_wifi_{option} in [env:d1_mini]): it reads the "
+            f"environment variable FIRMWARE_WIFI_{missing}") in str(err.value)
     assert helpers.files_under(tmp_path / "src") == []
 
 

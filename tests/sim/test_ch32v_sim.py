@@ -26,7 +26,6 @@ from generator.sim.board import (
     ClockEvent,
     PinEvent,
     PwmEvent,
-    ResetEvent,
     UartEvent,
     UnmodelledEvent,
     board_simulator,
@@ -165,10 +164,7 @@ def test_usart3_selection_answers_on_usart3_only(core: str) -> None:
 
 
 def test_reset_restarts_the_board(bmcu: Bmcu) -> None:
-    since = bmcu.sim.mark()
-    assert bmcu.ask("RESET") == {"ok": 1, "cmd": "RESET"}
-    bmcu.sim.wait_for(ResetEvent, since=since, timeout=5)
-    bmcu.client.wait_ready()
+    bmcu.reset()
     assert bmcu.ask("PING")["ok"] == 1
 
 

@@ -22,7 +22,7 @@ from generator.boards import board_facts
 from generator.host.client import BoardClient
 from generator.paths import stamp_path
 from generator.pioenv.envsketch import Stamp
-from generator.sim.board import PwmEvent, ResetEvent, SimBoard
+from generator.sim.board import PwmEvent, SimBoard
 from testsupport import helpers, targets
 
 ALL = "gpio_write, gpio_read, analog_read, pwm_write, relay_set, dht_read"
@@ -88,10 +88,7 @@ def test_info_reports_the_selection_and_its_hash(project: Path, uno: Board) -> N
 
 
 def test_reset_restarts_the_board_which_answers_again(uno: Board) -> None:
-    since = uno.sim.mark()
-    assert uno.ask("RESET") == {"ok": 1, "cmd": "RESET"}
-    uno.sim.wait_for(ResetEvent, since=since, timeout=5)
-    uno.client.wait_ready()
+    uno.reset()
     assert uno.ask("PING")["ok"] == 1
 
 

@@ -26,7 +26,7 @@ from generator.codegen.selection import Selection
 from generator.host.client import BoardClient
 from generator.paths import DEFINITIONS, ROOT
 from generator.protocol.catalogue import Catalogue
-from generator.sim.board import SimBoard
+from generator.sim.board import ResetEvent, SimBoard
 
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
@@ -412,3 +412,10 @@ class SimulatedBoard:
 
     def ask(self, line: str) -> dict[str, Any]:
         return self.client.request(line)
+
+    def reset(self) -> None:
+        """RESET: its reply, the simulator's reset, then the board ready again."""
+        since = self.sim.mark()
+        assert self.ask("RESET") == {"ok": 1, "cmd": "RESET"}
+        self.sim.wait_for(ResetEvent, since=since, timeout=5)
+        self.client.wait_ready()
