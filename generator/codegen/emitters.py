@@ -1,20 +1,23 @@
 """Reply emitters: one C function per command with a `reply`, generated from the catalogue, as
 Klipper's sendf format strings are (docs/protocol.md, "Catalogue"). `fw_reply_<id>(...)` takes
-one typed parameter per reply field, in order, and writes the reply (JSON keys, or a frame's
-values without the echoed fields): a handler supplies values only, so it cannot misname, reorder
-or forget a field. `problems` refuses a handler that writes its reply any other way, or calls
-its emitter with another number of values."""
+one typed parameter per reply field, in order, and writes the reply: JSON keys, or the frame the
+catalogue implies (the echoed fields left out, a lone small number in the header), decided here
+once rather than by the board per reply. A handler supplies values only, so it cannot misname,
+reorder or forget a field. `problems` refuses a handler that writes its reply any other way, or
+calls its emitter with another number of values."""
 from __future__ import annotations
 
 import re
 
-from generator.protocol.catalogue import Command
+from generator.protocol.catalogue import Command, Field
 
 C_TYPES = {"int": "long", "text": "const char*", "tenths": "int"}
 # The core's reply writers, the emitters': only a command without a `reply` (INFO, CATALOGUE)
 # calls fw_reply_begin and fw_reply_end itself.
 WRITERS = {"int": "fw_reply_int", "text": "fw_reply_text", "tenths": "fw_reply_tenths"}
-RAW_WRITERS = ("fw_reply_begin", "fw_reply_end", "fw_reply_key", *WRITERS.values())
+FRAME_WRITERS = {"int": "fw_put_vlq", "text": "fw_frame_text", "tenths": "fw_frame_tenths"}
+RAW_WRITERS = ("fw_reply_begin", "fw_reply_end", "fw_reply_key", *WRITERS.values(), *FRAME_WRITERS.values(),
+               "fw_frame_head", "fw_frame_end", "fw_frame_one", "fw_frame_none")
 
 
 def emitter_name(command: Command) -> str:
@@ -26,24 +29,37 @@ def key_name(field: str) -> str:
     return f"FW_KEY_{field}"
 
 
+def frame_writes(values: list[Field]) -> str:
+    """The statements writing a whole success frame of these values (docs/protocol.md, "Reply")."""
+    if not values:
+        return "fw_frame_none();"
+    if len(values) == 1 and values[0].type == "int":
+        return f"fw_frame_one({values[0].name});"
+    writes = "".join(f"\n    {FRAME_WRITERS[f.type]}({f.name});" for f in values)
+    return f"fw_frame_head({len(values)});{writes}\n    fw_frame_end();"
+
+
 def emitters(commands: tuple[Command, ...]) -> list[str]:
     """The C emitters of the commands with a `reply`, after the key strings they write: each
-    writes its fields' keys, in order, with their types. A command whose reply has the same
-    fields as an earlier one's forwards to that one's emitter, so the body is in flash once."""
+    writes its fields' keys, in order, with their types, or its frame. A command whose reply has
+    the same fields and echoes as an earlier one's forwards to that one's emitter, so the body is
+    in flash once."""
     replying = [c for c in commands if c.reply is not None]
     keys = sorted({f.name for c in replying for f in c.reply or ()})
     out = [f'static const char {key_name(k)}[] FW_FLASH = "{k}";' for k in keys]
-    first: dict[tuple[tuple[str, str], ...], Command] = {}
+    first: dict[tuple[tuple[tuple[str, str], ...], tuple[int, ...]], Command] = {}
     for command in replying:
         fields = command.reply or ()
         params = ", ".join(f"{C_TYPES[f.type]} {f.name}" for f in fields) or "void"
-        shape = tuple((f.name, f.type) for f in fields)
+        shape = (tuple((f.name, f.type) for f in fields), command.echoes)
         if shape in first:
             body = f"  {emitter_name(first[shape])}({', '.join(f.name for f in fields)});\n"
         else:
             first[shape] = command
+            values = [f for i, f in enumerate(fields) if i not in command.echoes]
             writes = "".join(f"  {WRITERS[f.type]}(FW_CODE({key_name(f.name)}), {f.name});\n" for f in fields)
-            body = f"  fw_reply_begin();\n{writes}  fw_reply_end();\n"
+            body = (f"  if (fw_in_frame()) {{\n    {frame_writes(values)}\n    return;\n  }}\n"
+                    f"  fw_reply_begin();\n{writes}  fw_reply_end();\n")
         out.append(f"static void {emitter_name(command)}({params}) {{\n{body}}}")
     return out
 

@@ -18,8 +18,8 @@ from generator.errors import FirmwareError
 from generator.protocol.catalogue import ARG_TYPES, LINE_MAX, Catalogue
 
 # Protocol helpers emitted only when some code block calls them (unused static functions warn).
-OPTIONAL_HELPERS = ("fw_reply_text", "fw_reply_tenths", "fw_pin_has_pullup", "fw_analog_index", "fw_event",
-                    "fw_watch_slot")
+OPTIONAL_HELPERS = ("fw_reply_text", "fw_reply_tenths", "fw_frame_text", "fw_frame_tenths", "fw_pin_has_pullup",
+                    "fw_analog_index", "fw_event", "fw_watch_slot")
 
 
 def _finalize(value: Any) -> Any:
@@ -126,18 +126,22 @@ def pin_tables(plan: Plan) -> dict[str, Any]:
             "analog": pins["analog"], "reserved_pins": sorted(reserved)}
 
 
+# The FW_PIN_* flag (pins.cpp.j2) a pin argument's pin must have, by argument type.
+PIN_NEEDS = {"pin": "FW_PIN_DIGITAL", "pwm_pin": "FW_PIN_PWM", "analog_pin": "FW_PIN_ANALOG"}
+
+
 def command_table(catalogue: Catalogue) -> list[dict[str, Any]]:
     """Dispatch entries from the catalogue, in op order: name, handler, argument specs (enums as
-    indexes 0..last; FW_ARG_* is the type's position in catalogue.ARG_TYPES), the reply spec and
-    its frame form: how many values it carries and which fields echo an argument (left out)."""
+    indexes 0..last; FW_ARG_* is the type's position in catalogue.ARG_TYPES) and whether it has a
+    frame form (a reply: its emitter writes the frame)."""
     table = []
     for command in catalogue.commands:
         args = [{"index": index, "name": arg.name, "type": f"FW_ARG_{arg.type.upper()}", "min": arg.minimum,
                  "max": arg.maximum, "fallback": 0 if arg.default is None else arg.default,
-                 "choices": "|".join(arg.values)} for index, arg in enumerate(command.args)]
+                 "choices": "|".join(arg.values), "pin": PIN_NEEDS.get(arg.type, "0")}
+                for index, arg in enumerate(command.args)]
         table.append({"name": command.name, "handler": f"cmd_{command.name.lower()}", "args": args,
-                      "min_args": command.min_args, "reply": command.reply_spec, "frame_values": command.values,
-                      "echo": command.echo_mask})
+                      "min_args": command.min_args, "framed": command.reply is not None})
     return table
 
 
