@@ -19,7 +19,7 @@ def test_avr_dht_read_keeps_interrupts_on(board: str) -> None:
 
 
 @pytest.mark.parametrize(("board", "detection"), [
-    ("uno", "if (waiting >= SERIAL_RX_BUFFER_SIZE - 1) fw_rx_lost((uint16_t)waiting);"),
+    ("uno", "if (lost >= 0) fw_rx_lost((uint16_t)lost);"),
     ("d1_mini", "if (Serial.hasOverrun()) fw_rx_lost((uint16_t)(Serial.available() + 1));"),
     ("bmcu_c", "fw_rx_lost(fw_uart_waiting());"),
 ])

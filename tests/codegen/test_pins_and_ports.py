@@ -56,7 +56,7 @@ def test_gpio16_pullup_is_refused_on_the_d1_mini() -> None:
 @pytest.mark.parametrize(("board", "port", "begin", "reserved"), [
     ("bmcu_c", "", "fw_uart_setup.setRx((uint32_t)10)", {9, 10}),
     ("bmcu_c", "usart3", "fw_uart_setup.setRx((uint32_t)27)", {26, 27}),
-    ("arduino_mega2560", "Serial1", "Serial1.begin(115200);", {18, 19}),
+    ("arduino_mega2560", "Serial1", "#define FW_USART_RX_VECT USART1_RX_vect", {18, 19}),
 ])
 def test_host_uart_is_chosen_among_the_boards(board: str, port: str, begin: str, reserved: set[int]) -> None:
     content = sketch(board, **({"SERIAL_PORT": port} if port else {}))

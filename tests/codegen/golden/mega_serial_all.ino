@@ -563,22 +563,147 @@ static bool fw_pin_has_pullup(long pin) {
 }
 
 // ---- globals: transport serial_standard
+// serial_standard on AVR drives USART0 (Serial in the Arduino core, whose SerialN is
+// USARTn) itself; the core's HardwareSerial is then not linked. Its receive interrupt stores a
+// byte in a few dozen cycles and records where bytes were lost: the ring full, or the USART's own
+// data overrun (bytes that came while interrupts were off); the core's drops them silently. The
+// loop reads the ring without a virtual call. Sending is the core's: straight to the data register
+// when it is free, else through a ring emptied by the data-register-empty interrupt (its
+// HardwareSerial::write, flush and begin, Arduino AVR core 1.8, rewritten for one USART).
+// A command's code must not use Serial: replies go through fw_out (and bytes written to the
+// host's port by anything else would corrupt its replies anyway).
+#include <util/atomic.h>
+#if defined(USART_RX_vect)
+#define FW_USART_RX_VECT USART_RX_vect
+#define FW_USART_UDRE_VECT USART_UDRE_vect
+#else
+#define FW_USART_RX_VECT USART0_RX_vect
+#define FW_USART_UDRE_VECT USART0_UDRE_vect
+#endif
+#define FW_USART_RING 64  // bytes, a power of two (as the core's SERIAL_RX_BUFFER_SIZE): 63 usable
+
+static uint8_t fw_usart_rx[FW_USART_RING];
+static volatile uint8_t fw_usart_rx_head = 0;     // the interrupt's
+static volatile uint8_t fw_usart_rx_tail = 0;     // the loop's
+static volatile uint8_t fw_usart_lost_at = 0xFF;  // ring index where the last byte was lost; 0xFF: none
+static uint8_t fw_usart_tx[FW_USART_RING];
+static volatile uint8_t fw_usart_tx_head = 0;
+static volatile uint8_t fw_usart_tx_tail = 0;
+
+ISR(FW_USART_RX_VECT) {
+  const uint8_t status = UCSR0A;  // read before the data: DOR belongs to the byte in UDR
+  const uint8_t c = UDR0;
+  const uint8_t head = fw_usart_rx_head;
+  const uint8_t next = (uint8_t)((head + 1) & (FW_USART_RING - 1));
+  const bool full = next == fw_usart_rx_tail;
+  if (full || (status & _BV(DOR0))) fw_usart_lost_at = head;  // lost: c, or a byte before it
+  if (full) return;
+  fw_usart_rx[head] = c;
+  fw_usart_rx_head = next;
+}
+
+// The next queued byte to the data register (the interrupt's work, or a poll's with interrupts off).
+static inline __attribute__((always_inline)) void fw_usart_send_next() {
+  const uint8_t tail = fw_usart_tx_tail;
+  UDR0 = fw_usart_tx[tail];
+  fw_usart_tx_tail = (uint8_t)((tail + 1) & (FW_USART_RING - 1));
+  // Clears TXC (written as 1) so that flush() waits for this byte's stop bit.
+  UCSR0A = (uint8_t)((UCSR0A & (_BV(U2X0) | _BV(MPCM0))) | _BV(TXC0));
+  if (fw_usart_tx_head == fw_usart_tx_tail) UCSR0B &= (uint8_t)~_BV(UDRIE0);
+}
+
+ISR(FW_USART_UDRE_VECT) {
+  fw_usart_send_next();
+}
+
+class FwUsart : public Print {
+ public:
+  using Print::write;
+  void begin(unsigned long baud) {
+    uint16_t setting = (uint16_t)((F_CPU / 4 / baud - 1) / 2);  // double speed (U2X) first
+    UCSR0A = _BV(U2X0);
+    // As the core: 57600 at 16 MHz without U2X (the bootloaders' and USB bridges' timing), and
+    // without it where the divider would not fit 12 bits.
+    if ((F_CPU == 16000000UL && baud == 57600) || setting > 4095) {
+      UCSR0A = 0;
+      setting = (uint16_t)((F_CPU / 8 / baud - 1) / 2);
+    }
+    UBRR0H = (uint8_t)(setting >> 8);
+    UBRR0L = (uint8_t)setting;
+    UCSR0C = SERIAL_8N1;
+    UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
+  }
+  uint8_t available() const {
+    return (uint8_t)((fw_usart_rx_head - fw_usart_rx_tail) & (FW_USART_RING - 1));
+  }
+  // The next received byte; only after available() said there is one.
+  uint8_t read() {
+    const uint8_t tail = fw_usart_rx_tail;
+    const uint8_t c = fw_usart_rx[tail];
+    fw_usart_rx_tail = (uint8_t)((tail + 1) & (FW_USART_RING - 1));
+    return c;
+  }
+  // -1, or (once) how many of the waiting bytes came before the last loss.
+  int16_t lost() {
+    if (fw_usart_lost_at == 0xFF) return -1;
+    uint8_t at;
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+      at = fw_usart_lost_at;
+      fw_usart_lost_at = 0xFF;
+    }
+    return (int16_t)((at - fw_usart_rx_tail) & (FW_USART_RING - 1));
+  }
+  size_t write(uint8_t c) override {
+    written_ = true;
+    if (fw_usart_tx_head == fw_usart_tx_tail && (UCSR0A & _BV(UDRE0))) {
+      ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {  // the byte, then TXC cleared, before any interrupt
+        UDR0 = c;
+        UCSR0A = (uint8_t)((UCSR0A & (_BV(U2X0) | _BV(MPCM0))) | _BV(TXC0));
+      }
+      return 1;
+    }
+    const uint8_t next = (uint8_t)((fw_usart_tx_head + 1) & (FW_USART_RING - 1));
+    while (next == fw_usart_tx_tail) {  // full: the interrupt frees a place, or (interrupts off) this loop
+      if (!(SREG & _BV(SREG_I)) && (UCSR0A & _BV(UDRE0))) fw_usart_send_next();
+    }
+    fw_usart_tx[fw_usart_tx_head] = c;
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+      fw_usart_tx_head = next;
+      UCSR0B |= _BV(UDRIE0);
+    }
+    return 1;
+  }
+  // Returns once the last byte written has left, stop bit included.
+  void flush() override {
+    if (!written_) return;  // TXC cannot be set before a first byte
+    while ((UCSR0B & _BV(UDRIE0)) || !(UCSR0A & _BV(TXC0))) {
+      if (!(SREG & _BV(SREG_I)) && (UCSR0B & _BV(UDRIE0)) && (UCSR0A & _BV(UDRE0))) {
+        fw_usart_send_next();
+      }
+    }
+  }
+
+ private:
+  bool written_ = false;
+};
+static FwUsart fw_usart;
+
 // serial_standard: Serial (RX pin 0, TX pin 1) at 9600 baud.
 
 static void fw_serial_begin() {
-  Serial.begin(9600);
-  fw_out = &Serial;
+  fw_usart.begin(9600);
+  fw_out = &fw_usart;
 }
 
 // Feeds what arrived; checks for lost bytes with every byte it reads, so no line that follows
 // a loss is answered as if it were whole.
 static void fw_serial_poll() {
-  for (int waiting = Serial.available(); waiting > 0; waiting = Serial.available()) {
-    // The core's ring holds SERIAL_RX_BUFFER_SIZE - 1 bytes and silently drops what arrives while
-    // it is full: a full ring means bytes right after these may be lost. The window declared in
-    // INFO keeps a host that honours it from ever filling it.
-    if (waiting >= SERIAL_RX_BUFFER_SIZE - 1) fw_rx_lost((uint16_t)waiting);
-    fw_feed((char)Serial.read());
+  for (int waiting = fw_usart.available(); waiting > 0; waiting = fw_usart.available()) {
+    // fw_usart knows where a byte was lost (its ring full, or an overrun while interrupts were
+    // off). The window declared in INFO keeps a host that honours it from ever filling the ring.
+    const int16_t lost = fw_usart.lost();
+    if (lost >= 0) fw_rx_lost((uint16_t)lost);
+    fw_feed((char)fw_usart.read());
   }
 }
 
