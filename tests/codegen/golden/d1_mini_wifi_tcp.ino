@@ -960,26 +960,11 @@ __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) 
   fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
 }
 
-// A number of a frame of more than one byte (fw_put_vlq's form) at `at` into *value; returns the
-// bytes it took, or 0 when it does not fit 32 bits (a 7th group, or a 6th past them): refused,
-// never wrapped.
-__attribute__((noinline)) static uint8_t fw_frame_long(const uint8_t* at, long* value) {
-  uint32_t u = 0;
-  uint8_t n = 0;
-  bool fits = true;
-  uint8_t b;
-  do {
-    b = at[n++];
-    if (u >> 26) fits = false;
-    u = (u << 6) | (b & 0x3F);
-  } while (b & 0x40);
-  *value = (long)(u >> 1) ^ -(long)(u & 1);
-  return fits ? n : 0;
-}
-
 // A frame in fw_line: header 0x80 | arguments << 5 | op, then its arguments, each decoded and
-// checked straight into fw_args (the omitted ones take their defaults), then the handler.
-static void fw_dispatch_frame() {
+// checked straight into fw_args (the omitted ones take their defaults), then the handler. The
+// loop calls nothing and every call is the function's last step: no register needs saving
+// (issue 19: saving them cost more than decoding).
+__attribute__((noinline)) static void fw_dispatch_frame() {
   const uint8_t head = (uint8_t)fw_line[0];
   const uint8_t op = head & 0x1F;
   if (op >= FW_FRAME_OPS || !fw_flash_byte(&FW_COMMANDS[op].framed)) {
@@ -991,26 +976,29 @@ static void fw_dispatch_frame() {
   if (!fw_count_ok(command, given)) return;
   const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
   const uint8_t* at = (const uint8_t*)fw_line + 1;
-  long* out = fw_args;
-  for (uint8_t j = 0; j < given; j++, arg++, out++) {
-    const uint8_t b = *at;
-    const __FlashStringHelper* error = nullptr;
+  const __FlashStringHelper* error = nullptr;
+  for (long* out = fw_args; out != fw_args + given; arg++, out++) {
+    uint8_t b = *at++;
     if (!(b & 0x40)) {  // one group (-32..31: pins, levels): no 32-bit shifts
       const int8_t half = (int8_t)(b >> 1);
       *out = b & 1 ? ~half : half;
-      at++;
-    } else {
-      const uint8_t n = fw_frame_long(at, out);
-      if (!n) error = FW_CODE(FW_BAD_ARGS);
-      at += n;
+    } else {  // fw_put_vlq's form; past 32 bits (a 7th group, or a 6th beyond them): refused, never wrapped
+      uint32_t u = b & 0x3F;
+      do {
+        b = *at++;
+        if (u >> 26) error = FW_CODE(FW_BAD_ARGS);
+        u = (u << 6) | (b & 0x3F);
+      } while (b & 0x40);
+      *out = (long)(u >> 1) ^ -(long)(u & 1);
     }
     if (!error) error = fw_check_arg(arg, *out);
-    if (error) {
-      fw_refuse_arg(error, arg);
-      return;
-    }
+    if (error) break;
   }
-  fw_call(command, given);
+  if (error) {
+    fw_refuse_arg(error, arg);
+  } else {
+    fw_call(command, given);
+  }
 }
 
 // The catalogue (generator/protocol/catalogue.py: Catalogue.board_blob), zlib-compressed.
