@@ -374,58 +374,100 @@ def firmata_elf(ctx: Context, baud: int) -> Path:
     return helpers.build_dir(project, "firmata") / "firmware.elf"
 
 
-class FirmataHost:
-    """Just enough of a Firmata host for the three round trips issue 11 compares: a digital write
-    confirmed by a pin state query, a digital read (re-enabling a port's reporting makes the board
-    send it at once) and an analog read (likewise for an analog pin, then reporting off again)."""
+FIRMATA_SAMPLING_MS = 1  # StandardFirmata 2.5.9's MINIMUM_SAMPLING_INTERVAL (its default samplingInterval is 19 ms)
+# What a host sets up first: pin 13 an output and pin 7 an input (SET_PIN_MODE), analog pins sampled every
+# FIRMATA_SAMPLING_MS (the SAMPLING_INTERVAL sysex, 14 bits in two 7-bit bytes).
+FIRMATA_SETUP = bytes([0xF4, 13, 1, 0xF4, 7, 0, 0xF0, 0x7A, FIRMATA_SAMPLING_MS, 0, 0xF7])
+FIRMATA_VERSION = b"\xf9\x02\x05"  # REPORT_VERSION's reply: protocol 2.5
 
-    def __init__(self, port: str, baud: int) -> None:
-        self.link = serial.serial_for_url(port, baud, timeout=1)
-        self.sent = self.received = 0
+
+@dataclass(frozen=True)
+class FirmataRequest:
+    """StandardFirmata's counterpart of one of our commands, each answered at once (StandardFirmata.ino
+    2.5.9): what the host sends, how the reply starts and its length, and what the host sends after
+    the reply (outside any timed span) so that nothing arrives unasked."""
+
+    what: str
+    send: bytes
+    reply: bytes
+    length: int
+    after: bytes = b""
+
+
+FIRMATA_REQUESTS = {
+    "GPIO_READ": FirmataRequest("REPORT_DIGITAL port 0 on -> DIGITAL_MESSAGE port 0 (reportDigitalCallback), "
+                                "then off", bytes([0xD0, 1]), b"\x90", 3, bytes([0xD0, 0])),
+    "GPIO_WRITE": FirmataRequest("SET_DIGITAL_PIN_VALUE 13 1, PIN_STATE_QUERY 13 -> PIN_STATE_RESPONSE",
+                                 bytes([0xF5, 13, 1, 0xF0, 0x6D, 13, 0xF7]), b"\xf0\x6e\x0d\x01\x01\xf7", 6),
+    "ANALOG_READ": FirmataRequest(f"REPORT_ANALOG A0 on -> ANALOG_MESSAGE A0 (reportAnalogCallback), then off; "
+                                  f"sampling interval {FIRMATA_SAMPLING_MS} ms, the least",
+                                  bytes([0xC0, 1]), b"\xe0", 3, bytes([0xC0, 0])),
+    "PING": FirmataRequest("REPORT_VERSION -> its version, Firmata's closest counterpart", b"\xf9",
+                           FIRMATA_VERSION, 3),
+}
+
+
+class FirmataHost:
+    """Just enough of a Firmata host for FIRMATA_REQUESTS on a board paced to the wall clock
+    (LockstepFirmata: in lock-step). `request` is the round trip to time; `tidy` what follows it."""
+
+    def __init__(self, link: serial.Serial | LockstepLink) -> None:
+        self.link = link
+        self.sent = self.received = 0  # the requests' bytes and their replies'
+        self.read_bytes = 0  # every byte read
 
     def close(self) -> None:
         self.link.close()
 
-    def exchange(self, data: bytes, done: Callable[[bytes], bool], timeout: float = 2.0) -> bytes:
-        """Write `data`, then read until `done` holds for what came back."""
+    def send(self, data: bytes, length: int) -> None:
+        """Write `data`, whose reply is `length` bytes."""
         self.link.write(data)
-        self.sent += len(data)
+
+    def read(self, done: Callable[[bytes], bool], asked: bytes, timeout: float = 2.0) -> bytes:
+        """Read until `done` holds for what came back (the answer to `asked`)."""
         reply, deadline = b"", time.monotonic() + timeout
         while not done(reply):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Firmata did not answer {data.hex(' ')}: {reply.hex(' ')}")
+                raise RuntimeError(f"Firmata did not answer {asked.hex(' ')}: {reply.hex(' ')}")
             self.link.timeout = max(0.0, deadline - time.monotonic())
             reply += self.link.read(max(1, self.link.in_waiting))
-        self.received += len(reply)
+        self.read_bytes += len(reply)
         return reply
 
     def wait_ready(self, within: float = 10.0) -> None:
         """REPORT_VERSION until it answers (Firmata blinks its version for ~2 s after a reset),
-        then pin 13 an output and pin 7 an input."""
+        then FIRMATA_SETUP."""
         deadline = time.monotonic() + within
         while True:
             try:
-                self.exchange(b"\xf9", lambda r: b"\xf9\x02\x05" in r, timeout=0.3)
+                self.send(b"\xf9", len(FIRMATA_VERSION))
+                self.read(lambda r: FIRMATA_VERSION in r, b"\xf9", timeout=0.3)
                 break
             except RuntimeError:
                 if time.monotonic() > deadline:
                     raise
-        self.link.write(bytes([0xF4, 13, 1, 0xF4, 7, 0]))
+        self.link.write(FIRMATA_SETUP)
         time.sleep(0.2)
         self.link.reset_input_buffer()
 
-    def request(self, request: str) -> None:
-        """One of WIRE_REQUESTS, the Firmata way."""
-        if request.startswith("GPIO_WRITE"):  # SET_DIGITAL_PIN_VALUE 13 1, PIN_STATE_QUERY 13
-            self.exchange(bytes([0xF5, 13, 1, 0xF0, 0x6D, 13, 0xF7]), lambda r: r.endswith(b"\xf7"))
-        elif request.startswith("GPIO_READ"):  # REPORT_DIGITAL port 0 on -> DIGITAL_MESSAGE port 0
-            self.exchange(bytes([0xD0, 1]), lambda r: len(r) >= 3)
-        else:  # REPORT_ANALOG A0 on -> ANALOG_MESSAGE A0; then off, so nothing arrives unasked
-            self.exchange(bytes([0xC0, 1]), lambda r: len(r) >= 3)
-            self.link.write(bytes([0xC0, 0]))
-            self.link.flush()
-            time.sleep(0.002)
-            self.link.reset_input_buffer()
+    def request(self, name: str) -> bytes:
+        """FIRMATA_REQUESTS[name]'s bytes and its reply: the round trip to time."""
+        request = FIRMATA_REQUESTS[name]
+        self.send(request.send, request.length)
+        reply = self.read(lambda r: len(r) >= request.length, request.send)
+        if not reply.startswith(request.reply):
+            raise RuntimeError(f"Firmata answered {request.send.hex(' ')} with {reply.hex(' ')}")
+        self.sent += len(request.send)
+        self.received += len(reply)
+        return reply
+
+    def tidy(self, name: str) -> None:
+        """After request(name): its `after` bytes, then REPORT_VERSION, reading up to that reply (the
+        version's bytes, unlike a report's, cannot be data), so that nothing the board sent before
+        is left to read."""
+        if after := FIRMATA_REQUESTS[name].after:
+            self.link.write(after + b"\xf9")
+            self.read(lambda r: r.endswith(FIRMATA_VERSION), after)
 
 
 def summary(samples: list[float], per: float) -> str:
@@ -449,8 +491,9 @@ def wire(ctx: Context) -> list[Row]:
     requests per second (BoardClient.pipeline within INFO's window) against the wire's limit
     (the busier direction's bytes at baud/10 bytes per second).
     With --firmata, StandardFirmata 2.5.9 runs on a second simulated uno at 115200 and each
-    compact round trip alternates with its Firmata counterpart, so both see the same machine;
-    the goal is then Firmata's median from this run, else issue 11's figures.
+    compact round trip alternates with its Firmata counterpart (FIRMATA_REQUESTS; what tidies up
+    after one, reporting off again, is not timed), so both see the same machine; the goal is then
+    Firmata's median from this run, else issue 11's figures.
     The simulator adds its own latency to every round trip (it reads and writes its pty at most
     every 100 us and paces itself in slices of ~1,000 instructions) and its figures move by tens
     of percent from run to run: compare rows of one run. At 1,000,000 baud it manages ~1,100
@@ -471,7 +514,7 @@ def wire(ctx: Context) -> list[Row]:
                 other = stack.enter_context(SimBoard(firmata_elf(ctx, baud), uno.simulated().mcu, uno.f_cpu,
                                                      realtime=True))
                 other.set_adc(0, 2500)
-                firmata = FirmataHost(other.serial_port, baud)
+                firmata = FirmataHost(serial.Serial(other.serial_port, baud, timeout=1))
                 stack.callback(firmata.close)
                 firmata.wait_ready()
             client.wait_ready()
@@ -485,7 +528,8 @@ def wire(ctx: Context) -> list[Row]:
                     for _ in range(rounds):
                         timed(samples, functools.partial(client.request, request))
                         if firmata and mode == "compact":
-                            timed(theirs, functools.partial(firmata.request, request))
+                            timed(theirs, functools.partial(firmata.request, request.split()[0]))
+                            firmata.tidy(request.split()[0])
                     per = (client.sent + client.received - before) / rounds
                     goal_ms, source = issue_figure, "Firmata, issue 11"
                     if theirs and firmata:
