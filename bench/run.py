@@ -4,9 +4,11 @@
     .venv/bin/python bench/run.py [--only generation,noop_build,size,selection_sizes,latency,wire,wifi_key]
                                   [--rounds 7] [--keep]
 
-StandardFirmata in the wire group needs its source, which neither Debian nor PyPI ships: with
-`--firmata DIR`, DIR holds two Arduino libraries, `Firmata/` (github.com/firmata/arduino at tag
-2.5.9) and `Servo/` (github.com/arduino-libraries/Servo). It is built for the benchmark only.
+StandardFirmata in the wire and cycles groups needs its source, which neither Debian nor PyPI
+ships: with `--firmata DIR`, DIR holds two Arduino libraries, `Firmata/` (github.com/firmata/arduino
+at tag 2.5.9) and `Servo/` (github.com/arduino-libraries/Servo). It is built for the benchmark only;
+the cycles group then also gives `firmata_cycles.<CMD>` (FIRMATA_REQUESTS: Firmata's counterpart
+of each of our commands, its analog sampling interval set to its least, 1 ms).
 
 Nothing here passes or fails: the table is for people. To add rows, write a function taking the
 shared `Context` and returning a list of `Row`, and append it to `ROWS` (or decorate it with
@@ -663,6 +665,20 @@ class LockstepLink:
         self.settle(len(data))
         return len(data)
 
+    def answer(self, data: bytes, count: int) -> None:
+        """Give the board `data` at the current cycle, run it while `data` arrives, then a byte time
+        at a time until it has sent `count` more bytes: for a board that may never go quiet (Firmata
+        reporting an analog pin every millisecond), on which write() would run forever."""
+        target, limit = self.sent + count, self.cycle + 20 * self.chunk
+        self.sim.send(data)
+        event = self.sim.step(len(data) * self.byte)
+        while event.sent < target:
+            if event.cycle > limit:
+                raise RuntimeError(f"{data.hex(' ')}: {event.sent - target + count} of {count} bytes back "
+                                   f"after {event.cycle - limit + 20 * self.chunk} cycles")
+            event = self.sim.step(self.byte)
+        self.sent, self.cycle = event.sent, event.cycle
+
     def flush(self) -> None:
         """Nothing waits: write() already ran the board."""
 
@@ -687,21 +703,35 @@ def lockstep_client(elf: Path, board: str, baud: int) -> Iterator[tuple[SimBoard
         with BoardClient(sim.serial_port, baud) as client:
             link = LockstepLink(sim, client.link, baud, facts.f_cpu)
             sim.step(BOOT_CYCLES)
-            client.link = link  # type: ignore[assignment]
+            client.link = link
             client.wait_ready()
             yield sim, client, link
 
 
-def request_cycles(sim: SimBoard, client: BoardClient, request: str, repeats: int) -> list[int]:
-    """Cycles from each request's last byte to its reply's first byte, `repeats` times."""
+def latencies(sim: SimBoard, ask: Callable[[], object], repeats: int) -> list[int]:
+    """Cycles from the last byte of the request `ask` makes to its reply's first byte, `repeats` times."""
     cycles = []
     for _ in range(repeats):
         since = sim.mark()
+        ask()
+        cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=5).cycles)
+    return cycles
+
+
+def request_cycles(sim: SimBoard, client: BoardClient, request: str, repeats: int) -> list[int]:
+    """Cycles from each request's last byte to its reply's first byte, `repeats` times."""
+    def ask() -> None:
         reply = client.request(request)
         if reply.get("ok") != 1:
             raise RuntimeError(f"{request}: {reply}")
-        cycles.append(sim.wait_for(LatencyEvent, since=since, timeout=5).cycles)
-    return cycles
+    return latencies(sim, ask, repeats)
+
+
+def record(out: dict[str, dict[str, object]], kind: str, suffix: str, name: str, cycles: list[int]) -> None:
+    """`{kind}_cycles{suffix}.{name}`: the median of `cycles`; `{kind}_cycles_spread{suffix}.{name}`:
+    their [min, max]."""
+    out.setdefault(f"{kind}_cycles{suffix}", {})[name] = int(statistics.median(cycles))
+    out.setdefault(f"{kind}_cycles_spread{suffix}", {})[name] = [min(cycles), max(cycles)]
 
 
 def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, request: str, count: int,
@@ -764,8 +794,7 @@ def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] =
                     out.setdefault("frame_cycles" + suffix, {})[name] = None  # a system command: text only
                     continue
                 cycles = request_cycles(sim, client, CYCLE_REQUESTS[name], repeats)
-                out.setdefault(f"{mode}_cycles{suffix}", {})[name] = int(statistics.median(cycles))
-                out.setdefault(f"{mode}_cycles_spread{suffix}", {})[name] = [min(cycles), max(cycles)]
+                record(out, mode, suffix, name, cycles)
                 if baud == 1_000_000 and mode == "frame":
                     sent, received = client.sent, client.received
                     client.request(CYCLE_REQUESTS[name])
@@ -777,14 +806,79 @@ def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] =
     return out
 
 
+FIRMATA_BOOT_CYCLES = 40_000_000  # 2.5 s at 16 MHz: Firmata.begin() blinks its version on pin 13 for 2.125 s
+#                                   (2 and 5 blinks of 250 ms, 375 ms of pauses) before it sends it
+
+
+class LockstepFirmata(FirmataHost):
+    """FirmataHost on a paused simulated board, its link a LockstepLink: the board runs until a
+    request's reply is out (LockstepLink.answer: with analog reporting on it never goes quiet),
+    and after each request until it has been quiet for a chunk, so every request starts as
+    BoardClient's do in lock-step."""
+
+    link: LockstepLink
+
+    def send(self, data: bytes, length: int) -> None:
+        """Give the board `data` and run it until it has sent `length` bytes back."""
+        self.link.answer(data, length)
+
+    def drain(self) -> None:
+        """Run the board until it is quiet, then read whatever it sent that is still unread."""
+        self.link.settle()
+        unread = self.link.sent - self.read_bytes
+        self.read(lambda r: len(r) >= unread, b"")
+
+    def wait_ready(self, within: float = 0.0) -> None:
+        """On a board run for FIRMATA_BOOT_CYCLES: drop what Firmata sent on starting (its version
+        and name), check that REPORT_VERSION gets its version, then FIRMATA_SETUP."""
+        self.drain()
+        self.request("PING")
+        self.link.write(FIRMATA_SETUP)
+        self.drain()
+
+    def tidy(self, name: str) -> None:
+        """After request(name): its `after` bytes, then the board run until quiet and read out."""
+        if after := FIRMATA_REQUESTS[name].after:
+            self.link.write(after)
+        self.drain()
+
+    def round_trip(self, name: str) -> None:
+        """request(name), then tidy(name)."""
+        self.request(name)
+        self.tidy(name)
+
+
+def firmata_cycle_figures(elf: Path, baud: int, repeats: int = CYCLE_REPEATS) -> dict[str, dict[str, object]]:
+    """StandardFirmata's counterparts (FIRMATA_REQUESTS) of CYCLE_REQUESTS on the simulated uno in
+    lock-step, measured as board_cycle_figures measures our firmware: `firmata_cycles` (median
+    cycles from a request's last byte to its reply's first) and `firmata_cycles_spread` ([min, max])."""
+    uno = board_facts("uno")
+    out: dict[str, dict[str, object]] = {}
+    with SimBoard(elf, uno.simulated().mcu, uno.f_cpu, latency=True, paused=True) as sim:
+        sim.set_adc(0, 2500)
+        host = LockstepFirmata(LockstepLink(sim, serial.Serial(sim.serial_port, baud, timeout=1), baud,
+                                            uno.f_cpu))
+        try:
+            sim.step(FIRMATA_BOOT_CYCLES, timeout=120)
+            host.wait_ready()
+            for name in FIRMATA_REQUESTS:
+                record(out, "firmata", "", name, latencies(sim, functools.partial(host.round_trip, name), repeats))
+        finally:
+            host.close()
+    return out
+
+
 def cycle_figures(ctx: Context) -> dict[str, object]:
-    """board_cycle_figures of the uno running every command at 115200 and at 1,000,000 baud."""
+    """board_cycle_figures of the uno running every command at 115200 and at 1,000,000 baud; with
+    --firmata, firmata_cycle_figures of StandardFirmata 2.5.9 at 115200."""
     out: dict[str, object] = {}
     for env in ("uno_all", "uno_all_1mbaud"):
         build = helpers.build_dir(selections_project(ctx), env)
         stamp = Stamp.load(stamp_path(build))
         assert stamp and stamp.baud_rate, f"{build} holds no record of its sketch"
         out.update(board_cycle_figures(build / "firmware.elf", stamp.identity.board, stamp.baud_rate))
+    if ctx.firmata:
+        out.update(firmata_cycle_figures(firmata_elf(ctx, 115200), 115200))
     pipelined = out.pop("pipelined_1m", {})
     assert isinstance(pipelined, dict)
     out["pipelined_1m_fraction"] = pipelined.get("fraction")
@@ -795,12 +889,16 @@ def cycle_figures(ctx: Context) -> dict[str, object]:
 @group
 def cycles(ctx: Context) -> list[Row]:
     """Firmware time per request in simulated cycles, the board run in lock-step (LockstepLink):
-    the same commit gives the same figures on any machine."""
+    the same commit gives the same figures on any machine. With --firmata, StandardFirmata 2.5.9's
+    counterparts too (firmata_cycle_figures)."""
     figures = cycle_figures(ctx)
     ctx.figures.update(figures)
     rows = []
     for key, value in figures.items():
-        if isinstance(value, dict):
+        if key == "firmata_cycles" and isinstance(value, dict):  # which Firmata request, for people
+            rows += [Row("cycles", f"{key}.{name}: {FIRMATA_REQUESTS[name].what}", "", str(v))
+                     for name, v in value.items()]
+        elif isinstance(value, dict):
             rows += [Row("cycles", f"{key}.{name}", "", str(v)) for name, v in value.items()]
         else:
             rows.append(Row("cycles", key, "", str(value)))
@@ -828,11 +926,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="timed runs per measurement (default 7)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object of the figures (frame_cycles, text_cycles, wire_share_1m, "
-                             "pipelined_1m_fraction, generate_ms, noop_ratio...) instead of the table")
+                             "pipelined_1m_fraction, with --firmata firmata_cycles, generate_ms, noop_ratio...) "
+                             "instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and print it")
     parser.add_argument("--firmata", type=Path, metavar="DIR",
                         help="a folder holding the Firmata (2.5.9) and Servo Arduino libraries: adds "
-                             "StandardFirmata to the wire group (see the module's docstring)")
+                             "StandardFirmata to the wire and cycles groups (see the module's docstring)")
     args = parser.parse_args(argv)
     wanted = set(args.only.split(",")) if args.only else {g.__name__ for g in ROWS}
     work = Path(tempfile.mkdtemp(prefix="firmware-bench-"))
