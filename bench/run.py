@@ -355,9 +355,21 @@ FIRMATA_INI = ("[env:firmata]\nplatform = symlink://platforms/avr-debian\nboard 
                "lib_extra_dirs = {libs}\n")
 
 
+# StandardFirmata.ino's lines firmata_elf changes, and what into. setFirmwareVersion() passes __FILE__,
+# the sketch's full path, which would put the scratch folder's path (TMPDIR) into the ELF and the
+# cycles of its parsing at boot into every later figure; the name it reports is the same.
+FIRMATA_EDITS = {
+    "Firmata.begin(57600);": "Firmata.begin({baud});",
+    "Firmata.setFirmwareVersion(FIRMATA_FIRMWARE_MAJOR_VERSION, FIRMATA_FIRMWARE_MINOR_VERSION);":
+        'Firmata.setFirmwareNameAndVersion("StandardFirmata.ino", FIRMATA_FIRMWARE_MAJOR_VERSION, '
+        "FIRMATA_FIRMWARE_MINOR_VERSION);",
+}
+
+
 def firmata_elf(ctx: Context, baud: int) -> Path:
-    """StandardFirmata 2.5.9 from --firmata's libraries, at `baud` instead of its 57600, built with
-    this project's offline AVR platform (for the benchmark only: never shipped)."""
+    """StandardFirmata 2.5.9 from --firmata's libraries, at `baud` instead of its 57600 and the same
+    wherever it is built (FIRMATA_EDITS), built with this project's offline AVR platform (for the
+    benchmark only: never shipped)."""
     assert ctx.firmata is not None
     project = ctx.work / "firmata"
     if not project.exists():
@@ -366,10 +378,11 @@ def firmata_elf(ctx: Context, baud: int) -> Path:
         (project / "platformio.ini").write_text(FIRMATA_INI.format(libs=ctx.firmata.resolve()), encoding="utf-8")
         sketch = (ctx.firmata / "Firmata" / "examples" / "StandardFirmata" / "StandardFirmata.ino").read_text(
             encoding="utf-8")
-        if "Firmata.begin(57600);" not in sketch:
-            raise RuntimeError(f"{ctx.firmata}: no StandardFirmata.ino calling Firmata.begin(57600)")
-        (project / "src" / "StandardFirmata.ino").write_text(
-            sketch.replace("Firmata.begin(57600);", f"Firmata.begin({baud});"), encoding="utf-8")
+        for line, edited in FIRMATA_EDITS.items():
+            if sketch.count(line) != 1:
+                raise RuntimeError(f"{ctx.firmata}: StandardFirmata.ino has not one `{line}` (not 2.5.9?)")
+            sketch = sketch.replace(line, edited.format(baud=baud))
+        (project / "src" / "StandardFirmata.ino").write_text(sketch, encoding="utf-8")
         result = helpers.run_pio(project, "run")
         if result.returncode != 0:
             raise RuntimeError(f"StandardFirmata did not build:\n{result.output[-3000:]}")
