@@ -641,6 +641,7 @@ def wifi_key(ctx: Context) -> list[Row]:
 CYCLE_REQUESTS = {"GPIO_READ": "GPIO_READ 7", "GPIO_WRITE": "GPIO_WRITE 13 1", "ANALOG_READ": "ANALOG_READ A0",
                   "PING": "PING"}
 CYCLE_REPEATS = 5
+PIPELINED_1M_GOAL = 0.60  # issue 19: pipelined GPIO_READ frames at 1,000,000 baud, of the wire's limit
 QUIET_CYCLES = 50_000  # the least quiet time that ends a reply: longer than any request's work but DHT_READ's
 BOOT_CYCLES = 2_000_000  # 125 ms at 16 MHz: the Arduino core's start and setup() are done
 
@@ -906,13 +907,19 @@ def cycles(ctx: Context) -> list[Row]:
     counterparts too (firmata_cycle_figures)."""
     figures = cycle_figures(ctx)
     ctx.figures.update(figures)
+    theirs = figures.get("firmata_cycles")
     rows = []
     for key, value in figures.items():
         if key == "firmata_cycles" and isinstance(value, dict):  # which Firmata request, for people
             rows += [Row("cycles", f"{key}.{name}: {FIRMATA_REQUESTS[name].what}", "", str(v))
                      for name, v in value.items()]
+        elif key == "frame_cycles" and isinstance(value, dict) and isinstance(theirs, dict):  # issue 19's goal
+            rows += [Row("cycles", f"{key}.{name}", f"<= {theirs[name]} (Firmata)", str(v), v <= theirs[name])
+                     for name, v in value.items() if v is not None and name in theirs]
         elif isinstance(value, dict):
             rows += [Row("cycles", f"{key}.{name}", "", str(v)) for name, v in value.items()]
+        elif key == "pipelined_1m_fraction" and isinstance(value, float):
+            rows.append(Row("cycles", key, f">= {PIPELINED_1M_GOAL}", str(value), value >= PIPELINED_1M_GOAL))
         else:
             rows.append(Row("cycles", key, "", str(value)))
     return rows
