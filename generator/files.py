@@ -16,27 +16,45 @@ from generator.errors import FirmwareError
 # beyond them is refused by name, before it can exhaust memory or Python's recursion limit.
 MAX_FILE_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
+# os.open's flags for reading a file: binary on Windows, never inherited, and never blocking on a
+# FIFO that replaced the file between stat and open.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def read_bounded(path: Path, shown: str | None = None) -> bytes:
+def read_bounded(path: Path | str, shown: str | None = None) -> bytes:
     """A regular file's bytes, at most MAX_FILE_BYTES. Anything but a regular file (a FIFO, which
-    would block the reader forever, a socket, a device) is refused before it is opened."""
+    would block the reader forever, a socket, a device) is refused before it is opened. Read
+    unbuffered, asking for the size stat reports (plus one byte, to see its end): a buffered
+    read(MAX_FILE_BYTES + 1) allocates a megabyte per file, most of the cost of a small one."""
     name = shown or str(path)
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
             raise FirmwareError(f"{name}: not a regular file (a FIFO, socket or device)",
                                 "remove it, or replace it by the file it stands for")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            chunks: list[bytes] = []
+            total, want = 0, min(info.st_size, MAX_FILE_BYTES) + 1
+            while total <= MAX_FILE_BYTES:
+                chunk = os.read(fd, min(want, MAX_FILE_BYTES + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                want = 1 << 16  # the file grew since stat: read on, up to the bound
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise FirmwareError(f"{name}: cannot read: {exc.strerror}") from None
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > MAX_FILE_BYTES:
         raise FirmwareError(f"{name}: larger than {MAX_FILE_BYTES} bytes (rule: a definition file is at most 1 MiB)",
                             "a definition holds declarations and code, not data: remove what does not belong")
     return data
 
 
-def read_text(path: Path, shown: str | None = None) -> str:
+def read_text(path: Path | str, shown: str | None = None) -> str:
     """A UTF-8 text file's content, bounded as `read_bounded` bounds it."""
     name = shown or str(path)
     try:
@@ -62,19 +80,28 @@ def load_json(path: Path, shown: str | None = None) -> Any:
     Objects and arrays nested deeper than MAX_JSON_DEPTH are refused naming the file: the parser,
     the schema validator and the rules all recurse, and Python's recursion limit is a crash."""
     name = shown or str(path)
-    text = read_text(path, name)
-    too_deep = FirmwareError(f"{name}: objects and arrays nested more than {MAX_JSON_DEPTH} levels deep "
-                             f"(rule: a definition file nests at most {MAX_JSON_DEPTH} levels)",
-                             "flatten the file: the schemas need far fewer levels")
+    return parse_json(read_text(path, name), name)
+
+
+def parse_json(text: str, name: str) -> Any:
+    """load_json's parsing and bounds, for a file's text already read; `name` is the path to print."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FirmwareError(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except RecursionError:
-        raise too_deep from None  # deeper than the parser's own limit
-    if json_depth(data) > MAX_JSON_DEPTH:
-        raise too_deep
+        raise _too_deep(name) from None  # deeper than the parser's own limit
+    # Each level opens with '[' or '{': a text holding at most MAX_JSON_DEPTH of them (a
+    # definition has a dozen or two) cannot nest deeper, and its values need no walk.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(data) > MAX_JSON_DEPTH:
+        raise _too_deep(name)
     return data
+
+
+def _too_deep(name: str) -> FirmwareError:
+    return FirmwareError(f"{name}: objects and arrays nested more than {MAX_JSON_DEPTH} levels deep "
+                         f"(rule: a definition file nests at most {MAX_JSON_DEPTH} levels)",
+                         "flatten the file: the schemas need far fewer levels")
 
 
 def _umask() -> int:
