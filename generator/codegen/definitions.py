@@ -1,8 +1,9 @@
 """The definitions folder: boards, transports, commands and devices, validated by their schemas."""
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
+import os
 import re
 from collections.abc import Sequence
 from functools import cached_property
@@ -11,18 +12,20 @@ from typing import Any
 
 from generator.codegen.rules import rule_problems
 from generator.errors import FirmwareError, unknown_id
-from generator.files import load_json, read_text
+from generator.files import load_json, parse_json, read_text
 
 FOLDERS = {"board": "boards", "transport": "transports", "command": "commands", "device": "devices"}
 FILE_PREFIX = "@file:"
 ADD_BOARD = ("to add a board, describe it in a file definitions/boards/<id>.json listing its PlatformIO board id "
              "(README: \"Adding a board, transport, command or device\"; for an AVR board built offline, also "
              "platforms/avr-debian/boards/<board>.json)")
+# The definitions this process found valid, as (digest of the schemas, kind, file name, the file's
+# text): a definition is validated once per content, not once per Definitions (a build or bench
+# generating again). The text decides the parsed content, so it is as good a key as the content
+# and needs no serialising.
+_VALID: set[tuple[str, str, str, str]] = set()
 # Jinja2 syntax: an expression {{ name... }} or a statement {% word ... %}. C++'s nested braces
 # ({{0, 1}, {2, 3}}, {{a, b}}) are not it.
-# Digests of the definitions this process found valid (schema texts, kind, content): a definition
-# is validated once per content, not once per Definitions (a build or bench generating again).
-_VALID: set[str] = set()
 TEMPLATE_SYNTAX = re.compile(r"\{\{-?\s*[A-Za-z_][\w.\[\]:|()'\" ]*-?\}\}|\{%-?\s*[a-z]+\b.*?%\}")
 
 
@@ -35,10 +38,16 @@ class Definitions:
         self.roots = [Path(roots)] if isinstance(roots, (str, Path)) else [Path(r) for r in roots]
         self.root = self.roots[-1]
         self._ids: dict[str, list[str]] = {}
+        self._id_sets: dict[str, frozenset[str]] = {}
+        self._layers: dict[str, dict[str, int]] = {}  # kind -> id -> the first layer holding its file
         self._raw: dict[tuple[str, str], Any] = {}
+        self._texts: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._paths: dict[tuple[str, str], Path] = {}
         self._shown: dict[Path, str] = {}
+        self._shown_ids: dict[tuple[str, str], str] = {}
+        self._folders_shown: dict[tuple[int, str], str] = {}
+        self._real_dirs: dict[tuple[int, str], str] = {}
         if not (self.root / "schemas").is_dir():
             raise FirmwareError(f"{self.root}: not a definitions folder (no schemas/ inside)")
         for user in self.roots[:-1]:
@@ -51,33 +60,74 @@ class Definitions:
         """The ids of one kind, sorted: the names of its JSON files in every layer. Hidden files
         and dangling links (editors' lock files such as Emacs' .#name.json) are no definitions."""
         if kind not in self._ids:
-            self._ids[kind] = sorted({p.stem for root in self.roots for p in (root / FOLDERS[kind]).glob("*.json")
-                                      if not p.name.startswith(".") and p.exists()})
+            self._scan(kind)
         return self._ids[kind]
+
+    def _scan(self, kind: str) -> None:
+        """List the kind's folder of every layer once, by scandir (a stat only for a link): its
+        ids, and for each the first layer holding it as a regular file."""
+        ids: set[str] = set()
+        layers: dict[str, int] = {}
+        for index, root in enumerate(self.roots):
+            try:
+                with os.scandir(root / FOLDERS[kind]) as listing:
+                    entries = [entry for entry in listing if not entry.name.startswith(".")
+                               and os.path.normcase(entry.name).endswith(".json")]
+            except OSError:
+                continue  # no such folder in this layer: a user's may hold only some kinds
+            for entry in entries:
+                def_id = entry.name[:-len(".json")]
+                if not entry.is_symlink() or os.path.exists(entry.path):
+                    ids.add(def_id)
+                try:
+                    regular = entry.is_file()
+                except OSError:
+                    regular = False
+                if regular:
+                    layers.setdefault(def_id, index)
+        self._ids[kind] = sorted(ids)
+        self._id_sets[kind] = frozenset(ids)
+        self._layers[kind] = layers
 
     def peek(self, kind: str, def_id: str) -> Any:
         """The parsed but unvalidated content of an existing definition: for cheap questions
         (is this command a system one?) that should not cost a schema validation each."""
         if (kind, def_id) not in self._raw:
-            path = self.path(kind, def_id)
-            self._raw[(kind, def_id)] = load_json(path, self.display(path))
+            shown = self.shown(kind, def_id)
+            text = read_text(self.path(kind, def_id), shown)
+            self._raw[(kind, def_id)] = parse_json(text, shown)
+            self._texts[(kind, def_id)] = text
         return self._raw[(kind, def_id)]
+
+    def _layer(self, kind: str, def_id: str) -> int:
+        """The index of the layer defining `def_id`: the first holding its file, else the shipped
+        folder (where reading the missing file then fails, naming it)."""
+        if kind not in self._layers:
+            self._scan(kind)
+        return self._layers[kind].get(def_id, len(self.roots) - 1)
 
     def path(self, kind: str, def_id: str) -> Path:
         """The file defining `def_id`: the first layer's that has it (looked up once)."""
         if (kind, def_id) not in self._paths:
-            found = (root / FOLDERS[kind] / f"{def_id}.json" for root in self.roots)
-            self._paths[(kind, def_id)] = next((p for p in found if p.is_file()),
-                                               self.root / FOLDERS[kind] / f"{def_id}.json")
+            self._paths[(kind, def_id)] = self.roots[self._layer(kind, def_id)] / FOLDERS[kind] / f"{def_id}.json"
         return self._paths[(kind, def_id)]
+
+    def shown(self, kind: str, def_id: str) -> str:
+        """display(path(kind, def_id)), without pathlib per file: the display form of its folder
+        (once per layer and kind) joined with its file name."""
+        if (kind, def_id) not in self._shown_ids:
+            folder = (self._layer(kind, def_id), kind)
+            if folder not in self._folders_shown:
+                self._folders_shown[folder] = self.display(self.roots[folder[0]] / FOLDERS[kind])
+            self._shown_ids[(kind, def_id)] = os.path.join(self._folders_shown[folder], f"{def_id}.json")
+        return self._shown_ids[(kind, def_id)]
 
     def get(self, kind: str, def_id: str, where: str = "") -> dict[str, Any]:
         """The validated definition of `kind` named `def_id` (any case); `where` names the option."""
         key = def_id.strip().lower()
         if (kind, key) not in self._cache:
-            valid = self.ids(kind)
-            if key not in valid:
-                raise unknown_id(kind, def_id, valid, where or f"definitions/{FOLDERS[kind]}")
+            if key not in self._id_sets.get(kind, frozenset()) and key not in self.ids(kind):
+                raise unknown_id(kind, def_id, self.ids(kind), where or f"definitions/{FOLDERS[kind]}")
             self._cache[(kind, key)] = self._validated(kind, key)
         return self._cache[(kind, key)]
 
@@ -103,23 +153,22 @@ class Definitions:
         """Check one definition against its schema; its id must equal its file name."""
         path = self.path(kind, def_id)
         data: dict[str, Any] = self.peek(kind, def_id)  # an object once the schema accepts it
-        digest = hashlib.sha256(f"{self._schemas_digest}\0{kind}\0{path.stem}\0".encode()
-                                + json.dumps(data, sort_keys=True).encode()).hexdigest()
+        digest = (self._schemas_digest, kind, path.stem, self._texts[(kind, def_id)])
         if digest in _VALID:
             return data
         errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
-            lines = [f"{self.display(path)}: does not match schemas/{kind}.schema.json:"]
+            lines = [f"{self.shown(kind, def_id)}: does not match schemas/{kind}.schema.json:"]
             for err in errors[:8]:
                 at = "/".join(str(p) for p in err.absolute_path) or "(top level)"
                 lines.append(f"  at {at}: {err.message}")
             raise FirmwareError("\n".join(lines))
         if data["id"] != path.stem:
-            raise FirmwareError(f"{self.display(path)}: id '{data['id']}' differs from the file name",
+            raise FirmwareError(f"{self.shown(kind, def_id)}: id '{data['id']}' differs from the file name",
                                 f"set \"id\": \"{path.stem}\" or rename the file")
         found = rule_problems(kind, data)
         if found:
-            raise FirmwareError("\n".join(f"{self.display(path)}: {problem}" for problem in found))
+            raise FirmwareError("\n".join(f"{self.shown(kind, def_id)}: {problem}" for problem in found))
         _VALID.add(digest)
         return data
 
@@ -137,34 +186,45 @@ class Definitions:
                 out.append(("", False))
                 continue
             text = self.read_file_ref(rel, origin)
-            nested = next((n for n, ref in enumerate(text.splitlines(), 1)
-                           if ref.strip().startswith(FILE_PREFIX)), None)
+            template = rel.endswith(".j2")
+            nested, marker = _code_problems(text, template)
             if nested:
                 raise FirmwareError(f"{origin}: @file:{rel} line {nested} is an @file: reference itself "
                                     "(rule: no nested @file:)",
                                     "put the code in the file, or reference both files from the definition")
-            template = rel.endswith(".j2")
-            marker = None if template else TEMPLATE_SYNTAX.search(text)
             if marker:
-                raise FirmwareError(f"{origin}: @file:{rel} holds template syntax '{marker.group(0)}' "
+                raise FirmwareError(f"{origin}: @file:{rel} holds template syntax '{marker}' "
                                     "(rule: only a .j2 file is rendered with Jinja2)",
                                     f"rename it to {rel}.j2, or write the C++ without '{{{{' or '{{%'")
             out.append((text if template else text.rstrip("\n"), template))
         return out
 
     @cached_property
-    def _resolved_roots(self) -> list[Path]:
-        return [layer.resolve() for layer in self.roots]
+    def _resolved_roots(self) -> list[str]:
+        return [os.path.realpath(layer) for layer in self.roots]
+
+    def _real(self, layer: int, rel: str) -> str:
+        """os.path.realpath(root / rel) for the layer's resolved root: its folder resolved once per
+        folder, the file itself only when it is a link."""
+        head, name = os.path.split(rel)
+        if name in ("", ".", ".."):
+            return os.path.realpath(os.path.join(self._resolved_roots[layer], rel))
+        if (layer, head) not in self._real_dirs:
+            self._real_dirs[(layer, head)] = os.path.realpath(os.path.join(self._resolved_roots[layer], head))
+        target = os.path.join(self._real_dirs[(layer, head)], name)
+        return os.path.realpath(target) if os.path.islink(target) else target
 
     def read_file_ref(self, rel: str, origin: str) -> str:
         """Content of an @file: reference, from the first layer that has it; the path must stay
         inside the definitions folder."""
-        for root in self._resolved_roots:
-            target = (root / rel).resolve()
-            if not target.is_relative_to(root):
+        target = ""
+        for layer, root in enumerate(self._resolved_roots):
+            target = self._real(layer, rel)
+            inside = os.path.normcase(root).rstrip(os.sep) + os.sep
+            if not os.path.normcase(target).startswith(inside) and target != root:
                 raise FirmwareError(f"{origin}: @file:{rel} points outside the definitions folder",
                                     "@file: paths are relative to definitions/, e.g. @file:commands/src/x.cpp")
-            if target.is_file():
+            if layer == len(self.roots) - 1 or os.path.isfile(target):
                 break
         return read_text(target, f"{origin}: @file:{rel}")
 
@@ -194,3 +254,13 @@ class Definitions:
             (name, Resource.from_contents(doc)) for name, doc in schemas.items())
         return {kind: Draft202012Validator(schemas[f"{kind}.schema.json"], registry=registry)
                 for kind in FOLDERS}
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_problems(text: str, template: bool) -> tuple[int | None, str | None]:
+    """What read_code refuses in a referenced file's text (checked once per process and text):
+    the number of its first line that is an @file: reference itself, and the template syntax a
+    file other than a .j2 holds."""
+    nested = next((n for n, ref in enumerate(text.splitlines(), 1) if ref.strip().startswith(FILE_PREFIX)), None)
+    marker = None if template else TEMPLATE_SYNTAX.search(text)
+    return nested, marker.group(0) if marker else None

@@ -221,7 +221,7 @@ class Renderer:
         parts = [("transport", plan.transport)] + [("command", c) for c in plan.commands]
         commands = {c.name.lower(): c for c in plan.catalogue.commands}
         for kind, definition in parts:
-            path = self.defs.display(self.defs.path(kind, definition["id"]))
+            path = self.defs.shown(kind, definition["id"])
             mine: dict[str, list[dict[str, str]]] = {name: [] for name in BLOCKS}
             for name in BLOCKS:
                 block = definition["code"].get(name, {})

@@ -118,7 +118,7 @@ def device_commands(defs: Definitions, device: dict[str, Any]) -> list[str]:
     wanted = [device["requiredCommand"]] if "requiredCommand" in device else []
     wanted += [action["hardwareCmd"] for action in device.get("commands", {}).values()]
     valid = defs.ids("command")
-    origin = defs.display(defs.path("device", device["id"]))
+    origin = defs.shown("device", device["id"])
     out: list[str] = []
     for name in wanted:
         if name.lower() not in valid:
@@ -164,7 +164,7 @@ def declared_settings(defs: Definitions, parts: list[tuple[str, dict[str, Any]]]
     (`parts`: (kind, definition) pairs); one name declared two ways is an error."""
     declared: dict[str, tuple[dict[str, Any], str]] = {}
     for kind, definition in parts:
-        origin = defs.display(defs.path(kind, definition["id"]))
+        origin = defs.shown(kind, definition["id"])
         for name, decl in definition.get("settings", {}).items():
             if name in declared and declared[name][0] != decl:
                 raise FirmwareError(f"setting {name} is declared differently in {declared[name][1]} "
@@ -189,12 +189,12 @@ def resolve(defs: Definitions, sel: Selection) -> Plan:
     for command in commands:
         wrong = pin_default_problems(board, command)
         if wrong:
-            raise FirmwareError("\n".join(f"{defs.display(defs.path('command', command['id']))}: {problem}"
+            raise FirmwareError("\n".join(f"{defs.shown('command', command['id'])}: {problem}"
                                           for problem in wrong))
     for kind, definition in parts:
         if not supports(definition, arch):
             raise FirmwareError(
-                f"{defs.display(defs.path(kind, definition['id']))}: {kind} '{definition['id']}' "
+                f"{defs.shown(kind, definition['id'])}: {kind} '{definition['id']}' "
                 f"has no code for board '{board['id']}' (architecture {arch})",
                 f"add a code block keyed \"{arch}\" or \"*\", or drop it from "
                 f"{sel.option('commands' if kind == 'command' else 'transport')}")

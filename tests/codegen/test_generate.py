@@ -351,6 +351,30 @@ def test_id_must_equal_the_file_name(definitions_copy: Path) -> None:
     assert "definitions/transports/serial_standard.json: id 'serial_std' differs from the file name" in message
 
 
+def test_files_edited_between_two_generations_are_read_anew(definitions_copy: Path) -> None:
+    """What a process keeps from one generation to the next (validated definitions, checked code)
+    is keyed by content: a definition or code file rewritten in place with the same size and
+    modification time is read anew."""
+    code = definitions_copy / "commands" / "src" / "mine.cpp"
+    code.write_text("static void cmd_gpio_write(const long* args) { fw_reply_gpio_write(args[0], 1); /* one */ }\n")
+    path = definitions_copy / "commands" / "gpio_write.json"
+    data = json.loads(path.read_text())
+    data["code"]["functions"]["*"] = "@file:commands/src/mine.cpp"
+    write_json(path, data)
+    assert "/* one */" in generate(uno("gpio_write"), "in", definitions_copy).content
+
+    def rewrite(file: Path, old: str, new: str) -> None:
+        before = file.stat()
+        file.write_text(file.read_text().replace(old, new))
+        os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert file.stat().st_size == before.st_size
+
+    rewrite(code, "/* one */", "/* two */")
+    assert "/* two */" in generate(uno("gpio_write"), "in", definitions_copy).content
+    rewrite(path, '"integer"', '"integex"')
+    assert "at args/1/type: 'integex' is not one of" in generate_error(uno("gpio_write"), definitions_copy)
+
+
 @pytest.mark.parametrize("reference", ["../outside.cpp", "commands/../../outside.cpp", "{outside}",
                                        "commands/src/link_out.cpp"],
                          ids=["dotdot", "nested-dotdot", "absolute", "symlink"])
