@@ -7,6 +7,7 @@ the whole of it (CATALOGUE), and the host builds its frame forms from what the b
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zlib
@@ -163,9 +164,10 @@ class Catalogue:
         """The stable JSON form: sorted keys, no spaces; what the hash covers."""
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
-        """8 hex digits of the SHA-256 of the stable JSON form: INFO's `catalogue`."""
+        """8 hex digits of the SHA-256 of the stable JSON form: INFO's `catalogue` (computed once:
+        the catalogue is frozen, and a generation asks three times)."""
         return hashlib.sha256(self.dumps().encode()).hexdigest()[:8]
 
     @classmethod
