@@ -94,7 +94,8 @@ class Definitions:
         (is this command a system one?) that should not cost a schema validation each."""
         if (kind, def_id) not in self._raw:
             shown = self.shown(kind, def_id)
-            text = read_text(self.path(kind, def_id), shown)
+            file = os.path.join(self.roots[self._layer(kind, def_id)], FOLDERS[kind], f"{def_id}.json")
+            text = read_text(file, shown)  # path(kind, def_id), without a Path object
             self._raw[(kind, def_id)] = parse_json(text, shown)
             self._texts[(kind, def_id)] = text
         return self._raw[(kind, def_id)]
@@ -150,10 +151,10 @@ class Definitions:
                      if p.lower() == pio_board.strip().lower()), None)
 
     def _validated(self, kind: str, def_id: str) -> dict[str, Any]:
-        """Check one definition against its schema; its id must equal its file name."""
-        path = self.path(kind, def_id)
+        """Check one definition against its schema; its id must equal its file name (`def_id`,
+        one of ids())."""
         data: dict[str, Any] = self.peek(kind, def_id)  # an object once the schema accepts it
-        digest = (self._schemas_digest, kind, path.stem, self._texts[(kind, def_id)])
+        digest = (self._schemas_digest, kind, def_id, self._texts[(kind, def_id)])
         if digest in _VALID:
             return data
         errors = sorted(self._validators[kind].iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -163,9 +164,9 @@ class Definitions:
                 at = "/".join(str(p) for p in err.absolute_path) or "(top level)"
                 lines.append(f"  at {at}: {err.message}")
             raise FirmwareError("\n".join(lines))
-        if data["id"] != path.stem:
+        if data["id"] != def_id:
             raise FirmwareError(f"{self.shown(kind, def_id)}: id '{data['id']}' differs from the file name",
-                                f"set \"id\": \"{path.stem}\" or rename the file")
+                                f"set \"id\": \"{def_id}\" or rename the file")
         found = rule_problems(kind, data)
         if found:
             raise FirmwareError("\n".join(f"{self.shown(kind, def_id)}: {problem}" for problem in found))
