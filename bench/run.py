@@ -95,7 +95,7 @@ def median_ms(samples: list[float]) -> float:
 
 SYNTHETIC = 200
 SIZES = (1, 10, 50, 200)
-GENERATION_GOAL_MS = 200.0
+GENERATION_GOAL_MS = 100.0
 
 
 def write_synthetic_commands(definitions: Path, count: int) -> list[str]:
