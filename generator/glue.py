@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from generator.boards import board_facts
 from generator.errors import FirmwareError, report, warn
 from generator.files import write_if_changed
 from generator.paths import REQUIREMENTS, sketch_path
@@ -119,6 +118,8 @@ def simulate_command(result: GeneratedEnv, elf: str, framework: str | None = Non
     actions on worker threads, which never see it). An ESP8266 env runs its sketch under the
     emulation of the Arduino core PlatformIO installed (`framework`), when that core has it; a
     board with several UARTs (the BMCU-C) is simulated on `serial_port` (custom_firmware_serial_port)."""
+    from generator.boards import board_facts  # noqa: PLC0415 - not on a build's path (see env_sketch)
+
     board = result.identity.board
     if board_facts(board).architecture == "esp8266":
         if not framework or not (Path(framework) / "tests" / "host" / "Makefile").is_file():

@@ -8,6 +8,8 @@ import secrets
 
 from generator.errors import FirmwareError
 
+# What every firmware option of platformio.ini starts with (custom_firmware_transport, ...).
+PREFIX = "custom_firmware_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 

@@ -5,9 +5,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from generator.errors import FirmwareError
-from generator.values import split_ids
+from generator.values import PREFIX, split_ids
 
-PREFIX = "custom_firmware_"
 KEYS = ("board", "transport", "commands", "devices")
 
 

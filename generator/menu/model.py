@@ -13,14 +13,14 @@ from typing import Any
 from generator.codegen.catalog import usage
 from generator.codegen.definitions import Definitions
 from generator.codegen.resolve import declared_settings, device_commands, find_board, selected_commands, supports
-from generator.codegen.selection import PREFIX, Selection
+from generator.codegen.selection import Selection
 from generator.codegen.settings import coerce
 from generator.codegen.sketch import Sketch, generate
 from generator.errors import FirmwareError
 from generator.paths import TEMPLATES
 from generator.pioenv.inifile import ProjectIni
 from generator.pioenv.override import override_path, update_env
-from generator.values import split_ids
+from generator.values import PREFIX, split_ids
 
 
 @dataclass(frozen=True)

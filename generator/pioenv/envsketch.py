@@ -3,7 +3,8 @@
 The key of a generation is a digest of the selection and of the content of every file
 generation reads: definitions/, templates/, and the Python modules of the code generator. The
 fast path (key unchanged, sketch intact) reads those files and one small stamp; it imports
-neither Jinja2 nor jsonschema, so a no-op `pio run` stays as fast as with a static sketch.
+neither Jinja2 nor jsonschema, nor the selection and platformio.ini modules, and walks the files
+as strings (no Path per file), so a no-op `pio run` stays as fast as with a static sketch.
 """
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from generator.codegen.selection import Selection
 from generator.errors import FirmwareError
 from generator.files import read_bounded, write_if_changed
 from generator.identity import FirmwareIdentity
 from generator.paths import CODEGEN, DEFINITIONS, ROOT, TEMPLATES, sketch_path, stamp_path
-from generator.pioenv.inifile import env_vars
 from generator.pioenv.options import EnvOptions, Hardware
 
 PACKAGE = CODEGEN.parent
@@ -75,19 +74,19 @@ class Stamp:
         return GeneratedEnv(path, written, self.identity, self.capabilities, self.baud_rate, self.warnings)
 
 
-def input_files(definitions: Sequence[Path] = (DEFINITIONS,)) -> Iterator[Path]:
+def input_files(definitions: Sequence[Path] = (DEFINITIONS,)) -> Iterator[str]:
     """Every file generation reads, in a stable order; links followed, caches and editors'
     dangling lock links skipped, anything that is not a regular file refused unopened."""
-    for top in (*definitions, *INPUTS):
-        if top.is_file():
+    for top in map(str, (*definitions, *INPUTS)):
+        if os.path.isfile(top):
             yield top
             continue
         for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
-                path = Path(dirpath, name)
+                path = os.path.join(dirpath, name)
                 try:
-                    mode = path.stat().st_mode
+                    mode = os.stat(path).st_mode
                 except FileNotFoundError:
                     continue  # a dangling link, such as Emacs' .#name lock: nothing to read
                 if not stat.S_ISREG(mode):
@@ -97,13 +96,15 @@ def input_files(definitions: Sequence[Path] = (DEFINITIONS,)) -> Iterator[Path]:
 
 
 def inputs_key(options: EnvOptions, hardware: Hardware, definitions: Sequence[Path] = (DEFINITIONS,)) -> str:
-    """A digest of the selection, the env's hardware and the content of every file generation reads."""
+    """A digest of the selection, the env's hardware and the content of every file generation
+    reads, each named as its path relative to the checkout (else as it is)."""
     digest = hashlib.sha256()
     digest.update(json.dumps([options.name, astuple(hardware), options.firmware(), options.inherited()],
                              sort_keys=True).encode())
+    inside = os.path.join(ROOT, "")  # a path under ROOT starts with it (ROOT and walked paths are normalised)
     for path in input_files(definitions):
-        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        content = read_bounded(path, str(shown))
+        shown = path[len(inside):] if path.startswith(inside) else path
+        content = read_bounded(path, shown)
         digest.update(f"{shown}:{len(content)}\n".encode())
         digest.update(content)
     return digest.hexdigest()
@@ -136,7 +137,9 @@ def generate_env(src_dir: Path, build_dir: Path, options: EnvOptions, hardware: 
     if saved and saved.key == key and _sha256(path) == saved.sketch_sha256:
         return saved.result(path, written=False)
 
-    from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 and jsonschema: slow path only
+    from generator.codegen.selection import Selection  # noqa: PLC0415 - slow path only, as all below
+    from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 and jsonschema
+    from generator.pioenv.inifile import env_vars  # noqa: PLC0415 - platformio.ini read raw
 
     selection = Selection.from_platformio(options.name, hardware.board, options.firmware(), mcu=hardware.mcu,
                                           platform=hardware.platform, inherited=options.inherited(),

@@ -17,10 +17,10 @@ import os
 import re
 from pathlib import Path
 
-from generator.codegen.selection import PREFIX
 from generator.errors import FirmwareError
 from generator.paths import extra_configs
 from generator.pioenv.options import EnvOptions
+from generator.values import PREFIX
 
 SYSENV = re.compile(r"\$\{sysenv\.([A-Za-z_][A-Za-z0-9_]*)\}")
 VARIABLE = re.compile(r"\$\{(?:([^\.\}\()]+)\.)?([^\}]+)\}")  # PlatformIO's VARTPL_RE

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.codegen.selection import PREFIX
 from generator.paths import DEFINITIONS
-from generator.values import parse_bool
+from generator.values import PREFIX, parse_bool
 
 # A project's own definitions folders, layered over the shipped ones; not part of the selection.
 USER_DEFINITIONS = f"{PREFIX}definitions"
