@@ -6,11 +6,20 @@ In a user's own project (the generator pip-installed into PlatformIO's Python), 
 to generated/<env>/ and is compiled beside the project's own src/.
 """
 import atexit
+import gc
 import sys
 from pathlib import Path
 
 Import("env")
 from SCons.Script import COMMAND_LINE_TARGETS
+
+# The collector pauses while this script runs. By now a no-op build's SCons process has made
+# nearly the allocations that set off Python's first full collection, which walks every object
+# PlatformIO and SCons made (~45 ms); importing and running the generator (modules, classes, a
+# stamp) would make it happen in every no-op build. Paused, they cost one young collection
+# instead of dozens, and create no garbage cycles that would wait for a collection.
+COLLECTING = gc.isenabled()
+gc.disable()
 
 PROJECT_DIR = Path(env.subst("$PROJECT_DIR"))
 if (PROJECT_DIR / "generator" / "glue.py").is_file() and str(PROJECT_DIR) not in sys.path:
@@ -65,4 +74,8 @@ def run(env) -> None:
             env.BuildSources(str(Path(env.subst("$BUILD_DIR")) / "generated_sketch"), str(cpp.parent), "+<*.cpp>")
 
 
-run(env)
+try:
+    run(env)
+finally:
+    if COLLECTING:
+        gc.enable()
