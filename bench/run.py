@@ -18,6 +18,7 @@ env uno) that several groups can share.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import functools
 import json
@@ -210,6 +211,10 @@ def noop_build(ctx: Context) -> list[Row]:
 
 def _noop_rows(ctx: Context) -> list[Row]:
     generated = ctx.uno_project()
+    # A project's first build leaves the generator's modules compiled in __pycache__ (pip compiles
+    # them when it installs the package); this copy has none, and pio runs here with
+    # PYTHONDONTWRITEBYTECODE (helpers.pio_environ), so every timed run would compile them again.
+    compileall.compile_dir(generated / "generator", quiet=1)
     ino = helpers.sketch_of(generated, "uno").read_text(encoding="utf-8")
     projects = {
         "pre-script": generated,
