@@ -3,6 +3,7 @@ BMCU-C's CH32V203), or an ESP8266 sketch under the ESP8266 core's host emulation
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from generator.errors import FirmwareError
@@ -12,6 +13,10 @@ from generator.paths import DEFINITIONS
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run an ELF on the simulated board, or a sketch on the host emulation, until Ctrl-C."""
     from generator.boards import board_facts  # noqa: PLC0415 - jsonschema only when used
+
+    # Ctrl-C is how this command stops. Started with SIGINT ignored (a shell's background job
+    # without job control passes it so), Python would leave it ignored: nothing could stop it but kill.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     architecture = board_facts(args.board, args.definitions).architecture
     if architecture == "esp8266":
