@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import serial
 
@@ -182,21 +183,6 @@ def static_project(folder: Path, platforms: Path, filename: str, content: str) -
     return folder
 
 
-@contextlib.contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Environment variables set for what runs inside (the pio commands started there)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @group
 def noop_build(ctx: Context) -> list[Row]:
     """`pio run -e uno` with nothing to do, timed in alternation (rotating order each round)
@@ -205,7 +191,7 @@ def noop_build(ctx: Context) -> list[Row]:
     telemetry is off for these runs: it posts as pio exits and waits up to a second for the post,
     which offline is 0.2 to 1 s of every run, alike for the three projects; it only added noise
     and diluted the ratio."""
-    with environment(PLATFORMIO_SETTING_ENABLE_TELEMETRY="No"):
+    with mock.patch.dict(os.environ, PLATFORMIO_SETTING_ENABLE_TELEMETRY="No"):
         return _noop_rows(ctx)
 
 

@@ -127,7 +127,9 @@ class Definitions:
         """The validated definition of `kind` named `def_id` (any case); `where` names the option."""
         key = def_id.strip().lower()
         if (kind, key) not in self._cache:
-            if key not in self._id_sets.get(kind, frozenset()) and key not in self.ids(kind):
+            if kind not in self._id_sets:
+                self._scan(kind)
+            if key not in self._id_sets[kind]:
                 raise unknown_id(kind, def_id, self.ids(kind), where or f"definitions/{FOLDERS[kind]}")
             self._cache[(kind, key)] = self._validated(kind, key)
         return self._cache[(kind, key)]
