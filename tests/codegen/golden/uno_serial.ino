@@ -62,6 +62,7 @@ static bool fw_frames_on = false;    // FRAMES 1 was received since the last res
 static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "*hh" are refused
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
 static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far (shifted left by one: fw_crc7)
+static uint32_t fw_rx_groups = 0;    // binary frame: the 6-bit groups so far of the argument being received
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
 static long fw_args[FW_MAX_ARGS + 1]; // the arguments of the command being run, checked
@@ -120,9 +121,20 @@ static uint8_t fw_sum_mode = FW_SUM_NONE;
 static uint8_t fw_sum = 0;
 #define fw_in_frame() (fw_sum_mode == FW_SUM_FRAME)
 
-// Every byte of a reply: to the transport first (the UART sends it while its check is computed).
+// A byte of a frame: to the transport first (the UART sends it while its check is computed).
+// The frame writers call it straight: they know the reply is a frame.
+__attribute__((noinline)) static void fw_frame_put(uint8_t c) {
+  fw_out->write(c);
+  fw_sum = fw_crc7(fw_sum, c);
+}
+
+// Every byte of a reply, as fw_sum_mode says it is checked.
 // Not inlined: a virtual call on AVR costs ~14 bytes of flash at each of the places that write.
 __attribute__((noinline)) static void fw_put(uint8_t c) {
+  if (fw_sum_mode == FW_SUM_FRAME) {
+    fw_frame_put(c);
+    return;
+  }
   if (fw_sum_mode == FW_SUM_LINE && c == '\n') {
     fw_out->write('*');
     fw_out->write(fw_hex_char((uint8_t)(fw_sum >> 4)));
@@ -132,11 +144,7 @@ __attribute__((noinline)) static void fw_put(uint8_t c) {
     return;
   }
   fw_out->write(c);
-  if (fw_sum_mode == FW_SUM_FRAME) {
-    fw_sum = fw_crc7(fw_sum, c);
-  } else if (fw_sum_mode == FW_SUM_LINE) {
-    fw_sum = fw_crc8(fw_sum, c);
-  }
+  if (fw_sum_mode == FW_SUM_LINE) fw_sum = fw_crc8(fw_sum, c);
 }
 
 // A string of the firmware's, in flash, or of RAM.
@@ -253,7 +261,7 @@ static void fw_frame_end() {
 // The frame writers below are the emitters' (each selection calls some of them only).
 // A success frame's header: 0x80 | the number of values that follow.
 __attribute__((unused)) static void fw_frame_head(uint8_t count) {
-  fw_put((uint8_t)(0x80 | count));
+  fw_frame_put((uint8_t)(0x80 | count));
 }
 
 // A number in a frame: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
@@ -265,14 +273,14 @@ __attribute__((noinline, unused)) static void fw_put_vlq(long value) {
     groups[n++] = (uint8_t)(u & 0x3F);
     u >>= 6;
   } while (u);
-  while (--n) fw_put((uint8_t)(0x40 | groups[n]));
-  fw_put(groups[0]);
+  while (--n) fw_frame_put((uint8_t)(0x40 | groups[n]));
+  fw_frame_put(groups[0]);
 }
 
 // A whole success frame of one number: 0..31 in the header itself.
 __attribute__((noinline, unused)) static void fw_frame_one(long value) {
   if ((uint32_t)value < 32) {
-    fw_put((uint8_t)(0xA0 | value));
+    fw_frame_put((uint8_t)(0xA0 | value));
   } else {
     fw_frame_head(1);
     fw_put_vlq(value);
@@ -318,7 +326,6 @@ static void fw_reply_error(const __FlashStringHelper* code) {
 }
 
 static void fw_dispatch(char** tokens, uint8_t count);
-static void fw_dispatch_frame();
 static void fw_catalogue_chunk(uint16_t offset);
 
 // A hex digit's value, either case, or -1.
@@ -435,11 +442,18 @@ static uint8_t fw_frame_count(uint8_t head) {
   return (uint8_t)((head & 0x20 ? 1 : 0) | (head & 0x40 ? 2 : 0));
 }
 
+// A frame is decoded and checked as its bytes arrive (the dispatch's fw_frame_begin, _value,
+// _fail), so that once its check byte is right only the handler is left to run (issue 19).
+static void fw_frame_begin(uint8_t head);
+static void fw_frame_value(long value);
+static void fw_frame_fail(const __FlashStringHelper* error);
+static void fw_frame_run();
+
 // Answers a whole frame that arrived undamaged, with its check byte right (fw_feed checked).
 __attribute__((noinline)) static void fw_run_frame() {
   fw_sum_mode = FW_SUM_FRAME;
   fw_sum = 0;
-  fw_dispatch_frame();
+  fw_frame_run();
   fw_sum_mode = FW_SUM_NONE;
   fw_reset_line();
 }
@@ -476,23 +490,43 @@ static void fw_finish(bool past_loss, bool cut) {
 // With frames on, a byte with its top bit set is a frame's header, and nothing else is: it
 // always starts a frame. With frames off it is a bad byte of the text line in progress.
 static void fw_feed(char c) {
-  const bool past_loss = fw_rx_until == 0;
-  if (!past_loss) fw_rx_until--;
+  bool past_loss = true;
+  if (fw_rx_until) {
+    fw_rx_until--;
+    past_loss = false;
+  }
   const uint8_t b = (uint8_t)c;
   if ((b & 0x80) && fw_frames_on) {
     if (fw_frame_need != 0xFF || fw_len || fw_overflow || fw_bad_byte) fw_finish(past_loss, true);
     fw_frame_need = fw_frame_count(b);
     fw_rx_crc = 0;
+    fw_rx_groups = 0;
+    fw_frame_begin(b);
   } else if (fw_frame_need != 0xFF) {
     if (fw_frame_need == 0) {  // its check byte
-      if (fw_rx_damaged || fw_overflow || b != (uint8_t)(fw_rx_crc >> 1)) {
+      // b < 0x80 (else it is a header) and fw_rx_crc's bit 0 is 0: b is right when 2b is fw_rx_crc
+      if (fw_rx_damaged || fw_overflow || (uint8_t)(b << 1) != fw_rx_crc) {
         fw_finish(past_loss, false);
       } else {
         fw_run_frame();
       }
       return;
     }
-    if (!(b & 0x40)) fw_frame_need--;  // an argument's last byte
+    // An argument: fw_put_vlq's form. Past 32 bits (a 7th group, or a 6th beyond them) it is
+    // refused, never wrapped.
+    if (b & 0x40) {
+      if (fw_rx_groups >> 26) fw_frame_fail(FW_CODE(FW_BAD_ARGS));
+      fw_rx_groups = (fw_rx_groups << 6) | (b & 0x3F);
+    } else if (!fw_rx_groups) {  // one group (-32..31: pins, levels): no 32-bit shifts
+      const int8_t half = (int8_t)(b >> 1);
+      fw_frame_need--;
+      fw_frame_value(b & 1 ? ~half : half);
+    } else {  // the last group
+      const uint32_t u = (fw_rx_groups << 6) | b;
+      fw_rx_groups = 0;
+      fw_frame_need--;
+      fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+    }
   } else if (c == '\r') {
     return;
   } else if (c == '\n') {
@@ -577,16 +611,52 @@ static uint8_t fw_usart_tx[FW_USART_RING];
 static volatile uint8_t fw_usart_tx_head = 0;
 static volatile uint8_t fw_usart_tx_tail = 0;
 
-ISR(FW_USART_RX_VECT) {
-  const uint8_t status = UCSR0A;  // read before the data: DOR belongs to the byte in UDR
-  const uint8_t c = UDR0;
-  const uint8_t head = fw_usart_rx_head;
-  const uint8_t next = (uint8_t)((head + 1) & (FW_USART_RING - 1));
-  const bool full = next == fw_usart_rx_tail;
-  if (full || (status & _BV(DOR0))) fw_usart_lost_at = head;  // lost: c, or a byte before it
-  if (full) return;
-  fw_usart_rx[head] = c;
-  fw_usart_rx_head = next;
+// In assembly: a C interrupt handler of this compiler (avr-gcc 5) also saves and clears r0 and r1,
+// and takes more registers; this one saves 4 and SREG (~50 cycles a byte instead of ~70, issue
+// 19). It does what this C would:
+//   status = UCSRnA (before the data: DOR belongs to the byte in UDR); c = UDRn;
+//   next = (head + 1) & (RING - 1);
+//   if (next == tail || status & DOR) lost_at = head;  // lost: c (the ring full), or a byte before it
+//   if (next != tail) { rx[head] = c; head = next; }
+ISR(FW_USART_RX_VECT, ISR_NAKED) {
+  asm volatile(
+      "push r24\n\t"
+      "in r24, __SREG__\n\t"
+      "push r24\n\t"
+      "push r25\n\t"
+      "push r30\n\t"
+      "push r31\n\t"
+      "lds r24, %[status]\n\t"
+      "lds r25, %[data]\n\t"
+      "lds r30, %[head]\n\t"
+      "sbrc r24, %[dor]\n\t"
+      "sts %[lost_at], r30\n\t"
+      "mov r24, r30\n\t"
+      "inc r24\n\t"
+      "andi r24, %[mask]\n\t"
+      "lds r31, %[tail]\n\t"
+      "cp r24, r31\n\t"
+      "breq 1f\n\t"
+      "sts %[head], r24\n\t"
+      "ldi r31, 0\n\t"
+      "subi r30, lo8(-(%[ring]))\n\t"
+      "sbci r31, hi8(-(%[ring]))\n\t"
+      "st Z, r25\n\t"
+      "rjmp 2f\n"
+      "1:\n\t"
+      "sts %[lost_at], r30\n"
+      "2:\n\t"
+      "pop r31\n\t"
+      "pop r30\n\t"
+      "pop r25\n\t"
+      "pop r24\n\t"
+      "out __SREG__, r24\n\t"
+      "pop r24\n\t"
+      "reti\n\t"
+      :
+      : [status] "n"(_SFR_MEM_ADDR(UCSR0A)), [data] "n"(_SFR_MEM_ADDR(UDR0)), [dor] "I"(DOR0),
+        [mask] "M"(FW_USART_RING - 1), [head] "i"(&fw_usart_rx_head), [tail] "i"(&fw_usart_rx_tail),
+        [lost_at] "i"(&fw_usart_lost_at), [ring] "i"(fw_usart_rx));
 }
 
 // The next queued byte to the data register (the interrupt's work, or a poll's with interrupts off).
@@ -1028,9 +1098,8 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, const char* values,
 }
 
 // Checks an argument's value, from text or from a frame: a number against its bounds, a pin
-// against what the board's pin is; returns an error code or nullptr. (Inlined, as fw_count_ok:
-// ~40 cycles less per frame for ~90 bytes of flash; fw_call is not, 7 cycles for 74 bytes.)
-static FW_INLINE const __FlashStringHelper* fw_check_arg(const FwArg* arg, long value) {
+// against what the board's pin is; returns an error code or nullptr.
+__attribute__((noinline)) static const __FlashStringHelper* fw_check_arg(const FwArg* arg, long value) {
   const uint8_t need = fw_flash_byte(&arg->pin);
   if (!need) {
     return value < fw_flash_bound(&arg->min) || value > fw_flash_bound(&arg->max) ? FW_CODE(FW_BAD_ARGS) : nullptr;
@@ -1040,31 +1109,32 @@ static FW_INLINE const __FlashStringHelper* fw_check_arg(const FwArg* arg, long 
   return flags & need ? nullptr : FW_CODE(FW_BAD_PIN);
 }
 
-// Whether a command takes `given` arguments; else it is refused with bad_args.
-static FW_INLINE bool fw_count_ok(const FwCommand* command, uint8_t given) {
-  if (given >= fw_flash_byte(&command->min_args) && given <= fw_flash_byte(&command->max_args)) return true;
-  fw_reply_error(FW_CODE(FW_BAD_ARGS));
-  return false;
+// Whether a command takes `given` arguments (else: bad_args).
+static bool fw_takes(const FwCommand* command, uint8_t given) {
+  return given >= fw_flash_byte(&command->min_args) && given <= fw_flash_byte(&command->max_args);
 }
 
-// Refuses argument `arg` with `error`, naming it.
+// Refuses argument `arg` with `error`, naming it (nullptr: the request, no argument).
 static void fw_refuse_arg(const __FlashStringHelper* error, const FwArg* arg) {
-  fw_reply_arg_error(error, (const char*)fw_flash_ptr(&arg->name));
+  fw_reply_arg_error(error, arg ? (const char*)fw_flash_ptr(&arg->name) : nullptr);
 }
 
-// Runs a command once fw_args holds its `given` checked arguments: the omitted optional ones
-// take their defaults.
-static void fw_call(const FwCommand* command, uint8_t given) {
+// The handler of a command whose `given` arguments fw_args holds (or will: a frame's arrive
+// after its header), the omitted optional ones set to their defaults.
+static void (*fw_prepare(const FwCommand* command, uint8_t given))(const long*) {
   const uint8_t max_args = fw_flash_byte(&command->max_args);
   const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args) + given;
   for (uint8_t j = given; j < max_args; j++, arg++) fw_args[j] = fw_flash_bound(&arg->fallback);
-  reinterpret_cast<void (*)(const long*)>(fw_flash_ptr(&command->handler))(fw_args);
+  return reinterpret_cast<void (*)(const long*)>(fw_flash_ptr(&command->handler));
 }
 
 // Runs command `index` with the `given` text arguments after its name in `tokens`.
 static void fw_run(uint8_t index, char** tokens, uint8_t given) {
   const FwCommand* command = &FW_COMMANDS[index];  // in flash: read field by field, as needed
-  if (!fw_count_ok(command, given)) return;
+  if (!fw_takes(command, given)) {
+    fw_reply_error(FW_CODE(FW_BAD_ARGS));
+    return;
+  }
   const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
   for (uint8_t j = 0; j < given; j++, arg++) {
     const __FlashStringHelper* error = fw_parse_arg(fw_flash_byte(&arg->type), (const char*)fw_flash_ptr(&arg->values),
@@ -1075,7 +1145,7 @@ static void fw_run(uint8_t index, char** tokens, uint8_t given) {
       return;
     }
   }
-  fw_call(command, given);
+  fw_prepare(command, given)(fw_args);
 }
 
 __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) {
@@ -1089,44 +1159,54 @@ __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) 
   fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
 }
 
-// A frame in fw_line: header 0x80 | arguments << 5 | op, then its arguments, each decoded and
-// checked straight into fw_args (the omitted ones take their defaults), then the handler. The
-// loop calls nothing and every call is the function's last step: no register needs saving
-// (issue 19: saving them cost more than decoding).
-__attribute__((noinline)) static void fw_dispatch_frame() {
-  const uint8_t head = (uint8_t)fw_line[0];
+// The frame being received: fw_feed calls fw_frame_begin with its header, fw_frame_value with
+// each argument, and (its check byte right) fw_frame_run. Each argument is checked as it comes,
+// into fw_args; the first refusal is kept and answered once the frame is known to be whole.
+static void (*fw_frame_handler)(const long*);
+static long* fw_frame_out;            // where the next argument goes
+static const FwArg* fw_frame_arg;     // its definition; after a refusal, the refused one's (nullptr: none)
+static const __FlashStringHelper* fw_frame_error;  // nullptr: none so far
+
+// Header 0x80 | arguments << 5 | op: the command (a capability's frame op) and its argument count.
+static void fw_frame_begin(uint8_t head) {
   const uint8_t op = head & 0x1F;
+  fw_frame_arg = nullptr;
   if (op >= FW_FRAME_OPS || !fw_flash_byte(&FW_COMMANDS[op].framed)) {
-    fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
+    fw_frame_error = FW_CODE(FW_UNKNOWN_COMMAND);
     return;
   }
   const FwCommand* command = &FW_COMMANDS[op];
   const uint8_t given = fw_frame_count(head);
-  if (!fw_count_ok(command, given)) return;
-  const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
-  const uint8_t* at = (const uint8_t*)fw_line + 1;
-  const __FlashStringHelper* error = nullptr;
-  for (long* out = fw_args; out != fw_args + given; arg++, out++) {
-    uint8_t b = *at++;
-    if (!(b & 0x40)) {  // one group (-32..31: pins, levels): no 32-bit shifts
-      const int8_t half = (int8_t)(b >> 1);
-      *out = b & 1 ? ~half : half;
-    } else {  // fw_put_vlq's form; past 32 bits (a 7th group, or a 6th beyond them): refused, never wrapped
-      uint32_t u = b & 0x3F;
-      do {
-        b = *at++;
-        if (u >> 26) error = FW_CODE(FW_BAD_ARGS);
-        u = (u << 6) | (b & 0x3F);
-      } while (b & 0x40);
-      *out = (long)(u >> 1) ^ -(long)(u & 1);
-    }
-    if (!error) error = fw_check_arg(arg, *out);
-    if (error) break;
+  if (!fw_takes(command, given)) {
+    fw_frame_error = FW_CODE(FW_BAD_ARGS);
+    return;
   }
-  if (error) {
-    fw_refuse_arg(error, arg);
+  fw_frame_error = nullptr;
+  fw_frame_arg = (const FwArg*)fw_flash_ptr(&command->args);
+  fw_frame_out = fw_args;
+  fw_frame_handler = fw_prepare(command, given);
+}
+
+// Refuses the frame's argument being received, unless an earlier refusal stands.
+static void fw_frame_fail(const __FlashStringHelper* error) {
+  if (!fw_frame_error) fw_frame_error = error;
+}
+
+// The frame's next argument, decoded.
+static void fw_frame_value(long value) {
+  if (fw_frame_error) return;
+  fw_frame_error = fw_check_arg(fw_frame_arg, value);
+  if (fw_frame_error) return;
+  *fw_frame_out++ = value;
+  fw_frame_arg++;
+}
+
+// Runs the frame's command, or answers its refusal.
+static void fw_frame_run() {
+  if (fw_frame_error) {
+    fw_refuse_arg(fw_frame_error, fw_frame_arg);
   } else {
-    fw_call(command, given);
+    fw_frame_handler(fw_args);
   }
 }
 
