@@ -359,7 +359,7 @@ def test_files_edited_between_two_generations_are_read_anew(definitions_copy: Pa
     code.write_text("static void cmd_gpio_write(const long* args) { fw_reply_gpio_write(args[0], 1); /* one */ }\n")
     path = definitions_copy / "commands" / "gpio_write.json"
     data = json.loads(path.read_text())
-    data["code"]["functions"]["*"] = "@file:commands/src/mine.cpp"
+    data["code"]["functions"] = {"*": "@file:commands/src/mine.cpp"}  # every architecture
     write_json(path, data)
     assert "/* one */" in generate(uno("gpio_write"), "in", definitions_copy).content
 
@@ -386,7 +386,7 @@ def test_file_reference_outside_definitions_is_refused(definitions_copy: Path, r
     reference = reference.format(outside=outside)
     path = definitions_copy / "commands" / "gpio_write.json"
     data = json.loads(path.read_text())
-    data["code"]["functions"]["*"] = f"@file:{reference}"
+    data["code"]["functions"] = {"*": f"@file:{reference}"}
     write_json(path, data)
     message = generate_error(uno("gpio_write"), definitions_copy)
     assert f"definitions/commands/gpio_write.json: code.functions[*]: @file:{reference} points outside " \
@@ -399,7 +399,7 @@ def test_file_reference_inside_definitions_is_read(definitions_copy: Path) -> No
         "static void cmd_gpio_write(const long* args) { fw_reply_gpio_write(args[0], 1); /* from mine.cpp */ }\n")
     path = definitions_copy / "commands" / "gpio_write.json"
     data = json.loads(path.read_text())
-    data["code"]["functions"]["*"] = "@file:commands/src/mine.cpp"
+    data["code"]["functions"] = {"*": "@file:commands/src/mine.cpp"}  # every architecture
     write_json(path, data)
     assert "/* from mine.cpp */" in generate(uno("gpio_write"), "in", definitions_copy).content
 

@@ -102,6 +102,20 @@ def test_gpio_write_drives_the_pin(uno: Board) -> None:
     uno.sim.wait_for_pin("PC2", 1, timeout=2)
 
 
+@pytest.mark.parametrize(("pin", "port"), [(9, "PB1"), (7, "PD7"), (19, "PC5")])
+def test_gpio_write_ends_a_pwm_and_drives_any_port(uno: Board, pin: int, port: str) -> None:
+    """The AVR gpio_write looks a pin without a PWM timer up itself (issue 19); a pin with one
+    goes through the core, whose digitalWrite ends its PWM: the board then reports a plain level."""
+    if pin == 9:
+        since = uno.sim.mark()
+        uno.ask("PWM_WRITE 9 64")
+        uno.sim.wait_for_pwm(port, since=since, timeout=3)
+    for level in (1, 0, 1):
+        assert uno.ask(f"GPIO_WRITE {pin} {level}") == {"ok": 1, "cmd": "GPIO_WRITE", "pin": pin, "value": level}
+        uno.sim.wait_for_pin(port, level, timeout=2)
+        assert uno.sim.read_pin(port) == ("out", level)
+
+
 def test_relay_set_active_high_and_active_low(project: Path, uno: Board) -> None:
     assert uno.ask("RELAY_SET 8 1") == {"ok": 1, "cmd": "RELAY_SET", "pin": 8, "state": 1}
     uno.sim.wait_for_pin("PB0", 1, timeout=2)

@@ -279,6 +279,14 @@ def test_frames_on_the_wire(target: targets.Target) -> None:
     client.link.write(bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 2]) + b"\x00")  # a wrong CRC
     expected = seal(b"\xc1\x40bad_checksum\x00")
     assert client.link.read(len(expected)) == expected
+    # Frames are checked as their bytes arrive: a refusal found early still waits for the check
+    # byte, a wrong one wins, and the next frame starts clean.
+    bad_pwm = bytes([0x80 | 2 << 5 | op["PWM_WRITE"]]) + encode_number(target.no_pwm_pin) + b"\x02"
+    for request in (bytes([0x80 | 31]), bad_pwm, bytes([0x80 | 1 << 5 | op["GPIO_WRITE"], 26])):
+        client.link.write(request + bytes([seal(request)[-1] ^ 1]))
+        assert client.link.read(len(expected)) == expected, request.hex(" ")
+    client.link.write(seal(bytes([0x80 | 2 << 5 | op["GPIO_WRITE"], 26, 0])))  # GPIO_WRITE 13 0
+    assert client.link.read(2) == seal(b"\x80")
 
 
 def read_replies(client: BoardClient, form_of: str, quiet: float = 1.0) -> list[dict[str, Any]]:

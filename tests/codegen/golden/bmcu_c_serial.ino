@@ -487,18 +487,24 @@ static void fw_feed(char c) {
     }
     // An argument: fw_put_vlq's form. Past 32 bits (a 7th group, or a 6th beyond them) it is
     // refused, never wrapped.
-    if (b & 0x40) {
+    if (!fw_rx_groups) {  // its first group (or a leading zero one)
+      if (b & 0x40) {
+        fw_rx_groups = b & 0x3F;
+      } else {  // one group (-32..31: pins, levels): no 32-bit shifts
+        const int8_t half = (int8_t)(b >> 1);
+        fw_frame_need--;
+        fw_frame_value(b & 1 ? ~half : half);
+      }
+    } else {
       if (fw_rx_groups >> 26) fw_frame_fail(FW_CODE(FW_BAD_ARGS));
-      fw_rx_groups = (fw_rx_groups << 6) | (b & 0x3F);
-    } else if (!fw_rx_groups) {  // one group (-32..31: pins, levels): no 32-bit shifts
-      const int8_t half = (int8_t)(b >> 1);
-      fw_frame_need--;
-      fw_frame_value(b & 1 ? ~half : half);
-    } else {  // the last group
-      const uint32_t u = (fw_rx_groups << 6) | b;
-      fw_rx_groups = 0;
-      fw_frame_need--;
-      fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+      const uint32_t u = (fw_rx_groups << 6) | (b & 0x3F);
+      if (b & 0x40) {
+        fw_rx_groups = u;
+      } else {  // its last group
+        fw_rx_groups = 0;
+        fw_frame_need--;
+        fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+      }
     }
   } else if (c == '\r') {
     return;

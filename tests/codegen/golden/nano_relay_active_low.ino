@@ -495,18 +495,24 @@ static void fw_feed(char c) {
     }
     // An argument: fw_put_vlq's form. Past 32 bits (a 7th group, or a 6th beyond them) it is
     // refused, never wrapped.
-    if (b & 0x40) {
+    if (!fw_rx_groups) {  // its first group (or a leading zero one)
+      if (b & 0x40) {
+        fw_rx_groups = b & 0x3F;
+      } else {  // one group (-32..31: pins, levels): no 32-bit shifts
+        const int8_t half = (int8_t)(b >> 1);
+        fw_frame_need--;
+        fw_frame_value(b & 1 ? ~half : half);
+      }
+    } else {
       if (fw_rx_groups >> 26) fw_frame_fail(FW_CODE(FW_BAD_ARGS));
-      fw_rx_groups = (fw_rx_groups << 6) | (b & 0x3F);
-    } else if (!fw_rx_groups) {  // one group (-32..31: pins, levels): no 32-bit shifts
-      const int8_t half = (int8_t)(b >> 1);
-      fw_frame_need--;
-      fw_frame_value(b & 1 ? ~half : half);
-    } else {  // the last group
-      const uint32_t u = (fw_rx_groups << 6) | b;
-      fw_rx_groups = 0;
-      fw_frame_need--;
-      fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+      const uint32_t u = (fw_rx_groups << 6) | (b & 0x3F);
+      if (b & 0x40) {
+        fw_rx_groups = u;
+      } else {  // its last group
+        fw_rx_groups = 0;
+        fw_frame_need--;
+        fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+      }
     }
   } else if (c == '\r') {
     return;
@@ -832,9 +838,30 @@ static void cmd_analog_read(const long* args) {
 }
 
 // ---- functions: command gpio_write
+// AVR: what digitalWrite and then pinMode(pin, OUTPUT) do, with one lookup of the pin's port and
+// bit instead of two, under one interrupt lock (issue 19: ~90 cycles less per request). A pin
+// with a PWM timer takes the core's own calls: only digitalWrite turns its PWM off.
 static void cmd_gpio_write(const long* args) {
-  digitalWrite((uint8_t)args[0], args[1] ? HIGH : LOW);  // level first: no glitch when it becomes an output
-  pinMode((uint8_t)args[0], OUTPUT);
+  const uint8_t pin = (uint8_t)args[0];
+  const bool high = args[1] != 0;
+  if (digitalPinToTimer(pin) != NOT_ON_TIMER) {
+    digitalWrite(pin, high ? HIGH : LOW);  // level first: no glitch when it becomes an output
+    pinMode(pin, OUTPUT);
+  } else {
+    const uint8_t bit = digitalPinToBitMask(pin);
+    const uint8_t port = digitalPinToPort(pin);
+    volatile uint8_t* out = portOutputRegister(port);
+    volatile uint8_t* mode = portModeRegister(port);
+    const uint8_t sreg = SREG;
+    cli();
+    if (high) {
+      *out |= bit;
+    } else {
+      *out &= (uint8_t)~bit;
+    }
+    *mode |= bit;
+    SREG = sreg;
+  }
   fw_reply_gpio_write(args[0], args[1]);
 }
 
