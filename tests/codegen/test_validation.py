@@ -169,7 +169,7 @@ RULES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "definitions/commands/gpio_write.json: reply[2] (pin) is named twice "
         "(rule: each reply field has its own name)"),
     "handler_writes_its_reply_by_hand": (
-        lambda d: (d / "commands/src/gpio_write.cpp").write_text(
+        lambda d: (d / "commands/src/gpio_write_avr.cpp").write_text(  # the uno's (its own, [avr])
             "static void cmd_gpio_write(const long* args) {\n  fw_reply_begin();\n"
             "  fw_reply_int(F(\"value\"), args[1]);\n  fw_reply_end();\n}\n", encoding="utf-8"),
         "gpio_write",

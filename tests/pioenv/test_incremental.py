@@ -52,7 +52,7 @@ def inputs(definitions_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_key_catches_a_same_size_same_mtime_edit(inputs: Path) -> None:
     """Case 3: the old (path, size, mtime) key missed this edit and compiled the old sketch."""
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(inputs / "commands" / "src" / "gpio_write.cpp", "(args[0], args[1])", "(args[1], args[0])")
+    keep_size_and_mtime(inputs / "commands" / "src" / "gpio_write_avr.cpp", "(args[0], args[1])", "(args[1], args[0])")
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -62,7 +62,7 @@ def test_key_catches_an_edit_behind_a_symlinked_folder(inputs: Path, tmp_path: P
     (inputs / "commands").rename(elsewhere)
     (inputs / "commands").symlink_to(elsewhere, target_is_directory=True)
     before = envsketch.inputs_key(OPTIONS, UNO)
-    keep_size_and_mtime(elsewhere / "src" / "gpio_write.cpp", "(args[0], args[1])", "(args[1], args[0])")
+    keep_size_and_mtime(elsewhere / "src" / "gpio_write_avr.cpp", "(args[0], args[1])", "(args[1], args[0])")
     assert envsketch.inputs_key(OPTIONS, UNO) != before
 
 
@@ -317,7 +317,7 @@ def test_a_second_build_of_the_env_waits_for_the_first(project: Path) -> None:
 
 def test_concurrent_builds_of_one_env_both_succeed(project: Path) -> None:
     """Case 7: two `pio run -e uno` at once (after an edit, so both would compile) both succeed."""
-    path = project / "definitions" / "commands" / "src" / "gpio_write.cpp"
+    path = project / "definitions" / "commands" / "src" / "gpio_write_avr.cpp"  # the uno's
     path.write_text("// concurrent edit\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     procs = [subprocess.Popen([helpers.PIO, "run", "-e", "uno"], cwd=project, env=helpers.pio_environ(project),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]

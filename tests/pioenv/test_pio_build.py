@@ -179,7 +179,7 @@ def test_editing_a_definition_or_the_selection_regenerates(tmp_path: Path) -> No
     sketch = helpers.sketch_of(project, "uno")
     before = helpers.FileState.of(sketch)
 
-    definition = project / "definitions" / "commands" / "src" / "gpio_write.cpp"
+    definition = project / "definitions" / "commands" / "src" / "gpio_write_avr.cpp"  # the uno's
     definition.write_text("// edited definition marker\n" + definition.read_text(encoding="utf-8"), encoding="utf-8")
     edited = helpers.run_pio(project, "run", "-e", "uno")
     assert edited.returncode == 0, edited.output[-4000:]
