@@ -808,8 +808,8 @@ def pipelined_fraction(sim: SimBoard, client: BoardClient, link: LockstepLink, r
 def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] = tuple(CYCLE_REQUESTS),
                         repeats: int = CYCLE_REPEATS, pipelined: int = PIPELINED) -> dict[str, dict[str, object]]:
     """The simulated-time figures of one firmware in lock-step: median cycles per request and
-    their [min, max] in text and in frames (None for the system commands, which have no frame
-    form: docs/protocol.md); at 1,000,000 baud, also the wire's share of a frame
+    their [min, max] in text and in frames (None for a command without a frame form: INFO and
+    CATALOGUE, docs/protocol.md); at 1,000,000 baud, also the wire's share of a frame
     round trip and the pipelined fraction of the wire's limit (`pipelined` GPIO_READ frames
     within the window: pipelined_fraction)."""
     out: dict[str, dict[str, object]] = {}
@@ -821,7 +821,7 @@ def board_cycle_figures(elf: Path, board: str, baud: int, names: Sequence[str] =
             client.info(compact=mode == "frame")
             for name in names:
                 if mode == "frame" and client.prepare(CYCLE_REQUESTS[name]).form is None:
-                    out.setdefault("frame_cycles" + suffix, {})[name] = None  # a system command: text only
+                    out.setdefault("frame_cycles" + suffix, {})[name] = None  # no frame form: text only
                     continue
                 cycles = request_cycles(sim, client, CYCLE_REQUESTS[name], repeats)
                 record(out, mode, suffix, name, cycles)

@@ -120,7 +120,8 @@ class BoardClient:
 
     def request(self, line: str, timeout: float | None = None) -> dict[str, Any]:
         """Send one request and return its reply, as JSON mode gives it. After a RESET the board
-        restarts with frames off: requests go as text until info(compact=True) again."""
+        restarts with frames off, as after FRAMES 0: requests go as text until info(compact=True)
+        again."""
         pending = self.prepare(line, self.take_id() if self.checksums else None)
         self.drain()
         self.write(pending.data)
@@ -133,6 +134,8 @@ class BoardClient:
         if reply.get("cmd") == "RESET" and reply.get("ok") == 1:
             self.forms = {}
             self.checksums = False
+        elif reply.get("cmd") == "FRAMES" and reply.get("on") == 0:
+            self.forms = {}  # the board now takes text only
         return reply
 
     def take_id(self) -> int:

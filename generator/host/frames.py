@@ -199,5 +199,5 @@ def parse_reply(frame: bytes) -> tuple[bool, list[int | float | str]] | None:
 
 def frame_forms(catalogue: Catalogue) -> dict[str, FrameForm]:
     """UPPERCASE name -> FrameForm for the commands of a board's catalogue that travel in frames:
-    the first 32 capabilities that declare a reply."""
+    the first 32 commands that declare a reply (catalogue.framed)."""
     return {name: FrameForm(op, command) for name, (op, command) in catalogue.framed().items()}

@@ -19,7 +19,7 @@ from generator.errors import FirmwareError
 
 PROTOCOL = 1
 LINE_MAX = 64      # bytes of a text request line
-FRAME_OPS = 32     # a request frame's header holds the op in 5 bits: the first 32 capabilities
+FRAME_OPS = 32     # a request frame's header holds the op in 5 bits: the catalogue's first 32 commands
 FRAME_ARGS = 3     # and its argument count in 2
 ECHO_FIELDS = 8    # the echo mask is one byte: only the first 8 reply fields can be left out
 # Argument types, in the order of the firmware's FW_ARG_* codes (the board reports the code).
@@ -34,6 +34,10 @@ REFUSALS = ("bad_checksum", "bad_frame", "bad_request", "line_too_long", "overru
 CONSTANTS: dict[str, Any] = {
     "protocol": PROTOCOL, "line_max": LINE_MAX, "checksum": "crc8", "frames": "crc7",
     "frame_ops": FRAME_OPS, "frame_args": FRAME_ARGS, "echo_fields": ECHO_FIELDS,
+    # System commands with a reply (PING, CHECKSUM, FRAMES, RESET) have frame forms too, their op
+    # their place in the catalogue; before issue 19 only capabilities did. In the hash: a board
+    # from before is then refused frames by name, never sent a system op it would not know.
+    "frame_system": 1,
     "errors": list(ERRORS), "refusals": list(REFUSALS),
 }
 INT32 = (-2**31, 2**31 - 1)
@@ -149,12 +153,12 @@ class Catalogue:
 
     @property
     def frame_ops(self) -> int:
-        """How many ops have a frame form's header: the first capabilities."""
-        return min(len(self.capabilities), FRAME_OPS)
+        """How many ops a frame's header can name: the catalogue's first commands."""
+        return min(len(self.commands), FRAME_OPS)
 
     def framed(self) -> dict[str, tuple[int, Command]]:
         """UPPERCASE name -> (op, command) of the commands that travel in frames: the first 32
-        capabilities that declare a reply."""
+        of the catalogue (capabilities, then system commands) that declare a reply."""
         return {c.name: (op, c) for op, c in enumerate(self.commands[:self.frame_ops]) if c.reply is not None}
 
     def to_json(self) -> dict[str, Any]:

@@ -231,9 +231,10 @@ def test_frames_and_json_give_the_same_results_for_every_command(target: targets
     identity = client.info()
     json_replies = [client.request(line) for line in every_command]
     client.info(compact=True)
-    assert set(client.forms) == {c.upper() for c in identity.capabilities}
+    # every capability and the system commands with a reply (INFO and CATALOGUE are text only)
+    assert set(client.forms) == {c.upper() for c in identity.capabilities} | {"PING", "CHECKSUM", "FRAMES", "RESET"}
     framed = [line for line in every_command if client.prepare(line).form]
-    assert len(framed) == len(every_command) - 2  # PING (a system command) and "sideways" (no such pull)
+    assert len(framed) == len(every_command) - 1  # all but "sideways" (no such pull: its text reply says so)
     sent_before = client.sent
     frame_replies = [client.request(line) for line in every_command]
     assert frame_replies == json_replies
@@ -246,6 +247,29 @@ def test_frames_and_json_give_the_same_results_for_every_command(target: targets
         assert json_replies[9]["temperature"] == -3.5 and json_replies[11]["error"] == "sensor_timeout"
     else:  # the D1 mini: GPIO2 must be high at boot, GPIO3 is UART0's RX
         assert json_replies[9]["error"] == json_replies[11]["error"] == "reserved_pin"
+
+
+def test_system_commands_travel_in_frames(target: targets.Target) -> None:
+    """PING, CHECKSUM and FRAMES have frame forms (issue 19), their op their place in the board's
+    catalogue after the capabilities; FRAMES 0 sent as a frame turns frames off and the client
+    goes back to text."""
+    client = target.client
+    client.info(compact=True)
+    assert client.catalogue is not None
+    names = [c.name for c in client.catalogue.commands]
+    assert names.index("PING") > len(client.catalogue.capabilities) - 1
+    ping = client.prepare("PING")
+    assert ping.data == seal(bytes([0x80 | names.index("PING")]))
+    sent = client.sent
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}
+    assert client.sent - sent == 2
+    assert client.request("CHECKSUM 0") == {"ok": 1, "cmd": "CHECKSUM", "on": 0}
+    assert client.prepare("FRAMES 0").form is not None
+    assert client.request("FRAMES 0") == {"ok": 1, "cmd": "FRAMES", "on": 0}
+    assert not client.forms and client.prepare("PING").form is None
+    assert client.request("PING") == {"ok": 1, "cmd": "PING"}  # as text: frames are off
+    client.write(seal(bytes([0x80 | names.index("PING")])) + b"\n")  # a frame now: bad bytes of a line
+    assert client.read_reply(client.prepare("PING"), 2.0) == {"ok": 0, "cmd": "", "error": "bad_request"}
 
 
 def test_frames_on_the_wire(target: targets.Target) -> None:
