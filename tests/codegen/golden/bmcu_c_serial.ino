@@ -890,7 +890,7 @@ static const char FW_NAME_8[] FW_FLASH = "PING";
 static const char FW_NAME_9[] FW_FLASH = "RESET";
 
 #define FW_COMMAND_COUNT 10
-#define FW_FRAME_OPS 10  // binary frames address the first commands (the capabilities)
+#define FW_FRAME_OPS 10  // binary frames address the first commands (those with a reply)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_0, cmd_analog_read, 1, 1, FW_ARGS_0, true},
   {FW_NAME_1, cmd_gpio_read, 1, 2, FW_ARGS_1, true},

@@ -891,7 +891,7 @@ static const char FW_NAME_6[] FW_FLASH = "PING";
 static const char FW_NAME_7[] FW_FLASH = "RESET";
 
 #define FW_COMMAND_COUNT 8
-#define FW_FRAME_OPS 8  // binary frames address the first commands (the capabilities)
+#define FW_FRAME_OPS 8  // binary frames address the first commands (those with a reply)
 static const FwCommand FW_COMMANDS[FW_COMMAND_COUNT] FW_FLASH = {
   {FW_NAME_0, cmd_dht_read, 1, 2, FW_ARGS_0, true},
   {FW_NAME_1, cmd_relay_set, 2, 2, FW_ARGS_1, true},
