@@ -1094,7 +1094,7 @@ static long* fw_frame_out;            // where the next argument goes
 static const FwArg* fw_frame_arg;     // its definition; after a refusal, the refused one's (nullptr: none)
 static const __FlashStringHelper* fw_frame_error;  // nullptr: none so far
 
-// Header 0x80 | arguments << 5 | op: the command (a capability's frame op) and its argument count.
+// Header 0x80 | arguments << 5 | op: the command (the op-th of the catalogue) and its argument count.
 static void fw_frame_begin(uint8_t head) {
   const uint8_t op = head & 0x1F;
   fw_frame_arg = nullptr;
