@@ -862,6 +862,102 @@ static void setup_timers(void)
 	}
 }
 
+/* ---------------------------------------------------------------- UART transmitter */
+
+/* An ATmega's UDR is a buffer in front of the transmit shift register (datasheet, USART "Sending
+ * Frames"): a byte written while the shift register is empty moves on at once and UDRE is set
+ * again, so the next byte can be written while the first is on the wire. simavr 1.6 counts the
+ * bytes in its transmitter (tx_cnt) and times them right, but keeps UDRE clear until that count
+ * is back to 0: every second byte waited a whole byte time, through the transmit ring and its
+ * interrupt on firmware that has one. The board keeps simavr's count and timing and sets UDRE as
+ * the chip does, clear only while 2 bytes are in the transmitter: after a write to UDR, after
+ * each tick of simavr's transmit timer, and after a write to UCSRB (enabling UDRIE made simavr
+ * raise UDRE when its own timer was not the one running). */
+typedef struct {
+	avr_io_write_t c;
+	void *param;
+} io_writer_t;
+
+static struct {
+	io_writer_t udr, ucsrb;   /* simavr's handlers of those registers */
+	avr_cycle_timer_t pump;   /* simavr's transmit timer, known from its first start */
+} tx;
+
+static void tx_udre(avr_t *avr, avr_uart_t *u)
+{
+	if (!u->udrc.vector || !avr_regbit_get(avr, u->txen))
+		return;
+	if (u->tx_cnt < 2) {
+		if (!avr_regbit_get(avr, u->udrc.raised))
+			avr_raise_interrupt(avr, &u->udrc);
+	} else if (avr_regbit_get(avr, u->udrc.raised)) {
+		avr_clear_interrupt(avr, &u->udrc);
+		avr_regbit_clear(avr, u->udrc.raised);
+	}
+}
+
+static avr_cycle_count_t tx_pump(avr_t *avr, avr_cycle_count_t when, void *param)
+{
+	avr_cycle_count_t next = tx.pump(avr, when, param);
+	tx_udre(avr, param);
+	return next;
+}
+
+/* simavr's timer with `param`, other than the ones in `known`; NULL when none. */
+static avr_cycle_timer_t tx_timer_other_than(avr_t *avr, void *param, const avr_cycle_timer_t *known, int count)
+{
+	for (avr_cycle_timer_slot_p s = avr->cycle_timers.timer; s; s = s->next) {
+		int seen = s->param != param || s->timer == tx_pump;
+		for (int i = 0; i < count && !seen; i++)
+			seen = s->timer == known[i];
+		if (!seen)
+			return s->timer;
+	}
+	return NULL;
+}
+
+static void tx_udr_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
+{
+	(void)param;
+	avr_uart_t *u = board.uart0;
+	avr_cycle_timer_t before[MAX_CYCLE_TIMERS];
+	int count = 0;
+	if (!tx.pump)  /* its timers before the write: the new one after it is the transmit timer */
+		for (avr_cycle_timer_slot_p s = avr->cycle_timers.timer; s; s = s->next)
+			if (s->param == u && count < MAX_CYCLE_TIMERS)
+				before[count++] = s->timer;
+	tx.udr.c(avr, addr, v, tx.udr.param);
+	if (!tx.pump)
+		tx.pump = tx_timer_other_than(avr, u, before, count);
+	/* run simavr's timer through tx_pump, and only once */
+	for (avr_cycle_timer_slot_p s = avr->cycle_timers.timer; tx.pump && s; s = s->next) {
+		if (s->timer != tx.pump || s->param != u)
+			continue;
+		avr_cycle_count_t in = s->when > avr->cycle ? s->when - avr->cycle : 0;
+		avr_cycle_timer_cancel(avr, tx.pump, u);
+		if (!avr_cycle_timer_status(avr, tx_pump, u))
+			avr_cycle_timer_register(avr, in, tx_pump, u);
+		break;
+	}
+	tx_udre(avr, u);
+}
+
+static void tx_ucsrb_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
+{
+	(void)param;
+	tx.ucsrb.c(avr, addr, v, tx.ucsrb.param);
+	tx_udre(avr, board.uart0);
+}
+
+/* Puts `hook` in front of the handler of writes to data address `addr`, keeping it in `saved`. */
+static void wrap_io_write(avr_io_addr_t addr, avr_io_write_t hook, io_writer_t *saved)
+{
+	avr_io_addr_t a = AVR_DATA_TO_IO(addr);
+	saved->c = board.avr->io[a].w.c;
+	saved->param = board.avr->io[a].w.param;
+	board.avr->io[a].w.c = hook;
+}
+
 static void setup_uart(void)
 {
 	for (avr_io_t *io = board.avr->io_port; io; io = io->next)
@@ -875,6 +971,8 @@ static void setup_uart(void)
 	avr_ioctl(board.avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
 	flags &= ~(AVR_UART_FLAG_POLL_SLEEP | AVR_UART_FLAG_STDIO);
 	avr_ioctl(board.avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+	wrap_io_write(board.uart0->r_udr, tx_udr_write, &tx.udr);
+	wrap_io_write(board.uart0->udrc.enable.reg, tx_ucsrb_write, &tx.ucsrb);
 	avr_irq_t *irq = board.uart0->io.irq;
 	avr_irq_register_notify(irq + UART_IRQ_OUTPUT, serial_out_hook, NULL);
 	avr_irq_register_notify(irq + UART_IRQ_OUT_XON, serial_xon_hook, NULL);

@@ -152,13 +152,37 @@ void setup() { Serial.begin(115200); }
 void loop() { while (Serial.available()) Serial.write(Serial.read()); }
 """
 
+# For each byte received: 'A' and 'B' written to UDR0 back to back, then UCSR0A as read after
+# each of those writes (the USART driven by its registers, without the core's Serial).
+UDR_SKETCH = r"""
+void setup() {
+  UBRR0H = 0;
+  UBRR0L = 16;  // 115200 baud at 16 MHz with U2X
+  UCSR0A = _BV(U2X0);
+  UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
+  UCSR0B = _BV(RXEN0) | _BV(TXEN0);
+}
+void loop() {
+  if (!(UCSR0A & _BV(RXC0))) return;
+  (void)UDR0;
+  UDR0 = 'A';
+  const uint8_t after_one = UCSR0A;
+  UDR0 = 'B';
+  const uint8_t after_two = UCSR0A;
+  while (!(UCSR0A & _BV(UDRE0))) {}
+  UDR0 = after_one;
+  while (!(UCSR0A & _BV(UDRE0))) {}
+  UDR0 = after_two;
+}
+"""
+
 SKETCHES = {
     "io": IO_SKETCH, "pwm": PWM_SKETCH, "restart": RESTART_SKETCH, "dht": DHT_SKETCH,
-    "echo": ECHO_SKETCH,
+    "echo": ECHO_SKETCH, "udr": UDR_SKETCH,
 }
 BUILDS = [
     ("io", UNO), ("io", MEGA), ("pwm", UNO), ("pwm", MEGA), ("restart", UNO), ("dht", UNO),
-    ("echo", UNO),
+    ("echo", UNO), ("udr", UNO),
 ]
 
 
@@ -212,6 +236,20 @@ def test_serial_round_trip_and_reply_latency(firmware: dict[tuple[str, Board], P
         # the sketch answers within a few hundred cycles, far below one byte time (~1500);
         # the figure moves with where the firmware's loop is when the request arrives
         assert all(0 < cycles < 2000 for cycles in latencies), latencies
+
+
+def test_udr_is_a_buffer_in_front_of_the_shift_register(firmware: dict[tuple[str, Board], Path]) -> None:
+    """As on the chip (datasheet, USART "Sending Frames"): a byte written to an idle transmitter
+    moves on to the shift register at once and UDRE0 is set again; a second byte then fills the
+    buffer, and UDRE0 stays clear until the first has left (simavr 1.6 alone kept it clear after
+    the first)."""
+    udre = 1 << 5
+    with running(firmware["udr", UNO], UNO) as (_, port):
+        for _ in range(3):
+            port.write(b"x")
+            sent = port.read(4)
+            assert sent[:2] == b"AB", sent
+            assert sent[2] & udre and not sent[3] & udre, sent.hex(" ")
 
 
 def test_burst_larger_than_the_board_fifo_does_not_stop_the_serial_port(
