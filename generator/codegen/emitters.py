@@ -2,7 +2,8 @@
 Klipper's sendf format strings are (docs/protocol.md, "Catalogue"). `fw_reply_<id>(...)` takes
 one typed parameter per reply field, in order, and writes the reply: JSON keys, or the frame the
 catalogue implies (the echoed fields left out, a lone small number in the header), decided here
-once rather than by the board per reply. A handler supplies values only, so it cannot misname,
+once rather than by the board per reply; the JSON form through a writer shared by every reply
+of the same field types (`fw_json_<types>`). A handler supplies values only, so it cannot misname,
 reorder or forget a field. `problems` refuses a handler that writes its reply any other way, or
 calls its emitter with another number of values."""
 from __future__ import annotations
@@ -22,6 +23,24 @@ RAW_WRITERS = ("fw_reply_begin", "fw_reply_end", "fw_reply_key", *WRITERS.values
 
 def emitter_name(command: Command) -> str:
     return f"fw_reply_{command.name.lower()}"
+
+
+# An emitter's JSON half is a function of its own, shared by every reply with the same field
+# types (the keys are its arguments): the frame half then saves no registers for it (issue 19).
+JSON_LETTERS = {"int": "i", "text": "t", "tenths": "d"}
+JSON_WRITER = re.compile(r"\bfw_json_[itd]+\s*\(")
+
+
+def json_writer_name(fields: tuple[Field, ...]) -> str:
+    return "fw_json_" + "".join(JSON_LETTERS[f.type] for f in fields)
+
+
+def json_writer(fields: tuple[Field, ...]) -> str:
+    """The JSON reply of fields of these types, each after its key (a flash string)."""
+    params = ", ".join(f"const __FlashStringHelper* k{i}, {C_TYPES[f.type]} v{i}" for i, f in enumerate(fields))
+    writes = "".join(f"  {WRITERS[f.type]}(k{i}, v{i});\n" for i, f in enumerate(fields))
+    return (f"__attribute__((noinline)) static void {json_writer_name(fields)}({params}) {{\n"
+            f"  fw_reply_begin();\n{writes}  fw_reply_end();\n}}")
 
 
 def key_name(field: str) -> str:
@@ -48,18 +67,21 @@ def emitters(commands: tuple[Command, ...]) -> list[str]:
     keys = sorted({f.name for c in replying for f in c.reply or ()})
     out = [f'static const char {key_name(k)}[] FW_FLASH = "{k}";' for k in keys]
     first: dict[tuple[tuple[tuple[str, str], ...], tuple[int, ...]], Command] = {}
+    json_writers = {json_writer_name(c.reply or ()): json_writer(c.reply or ()) for c in replying if c.reply}
+    out += [json_writers[name] for name in sorted(json_writers)]
     for command in replying:
         fields = command.reply or ()
         params = ", ".join(f"{C_TYPES[f.type]} {f.name}" for f in fields) or "void"
         shape = (tuple((f.name, f.type) for f in fields), command.echoes)
+        names = ", ".join(f.name for f in fields)
         if shape in first:
-            body = f"  {emitter_name(first[shape])}({', '.join(f.name for f in fields)});\n"
+            body = f"  {emitter_name(first[shape])}({names});\n"
         else:
             first[shape] = command
             values = [f for i, f in enumerate(fields) if i not in command.echoes]
-            writes = "".join(f"  {WRITERS[f.type]}(FW_CODE({key_name(f.name)}), {f.name});\n" for f in fields)
-            body = (f"  if (fw_in_frame()) {{\n    {frame_writes(values)}\n    return;\n  }}\n"
-                    f"  fw_reply_begin();\n{writes}  fw_reply_end();\n")
+            keyed = ", ".join(f"FW_CODE({key_name(f.name)}), {f.name}" for f in fields)
+            json = f"  {json_writer_name(fields)}({keyed});\n" if fields else "  fw_reply_begin();\n  fw_reply_end();\n"
+            body = f"  if (fw_in_frame()) {{\n    {frame_writes(values)}\n    return;\n  }}\n{json}"
         out.append(f"static void {emitter_name(command)}({params}) {{\n{body}}}")
     return out
 
@@ -107,10 +129,11 @@ def problems(command: Command, code: str, origin: str) -> list[str]:
         if calls:
             found.append(f"{origin}: calls {name}() but the command declares no `reply`")
         return found
-    for writer in RAW_WRITERS:
-        if re.search(rf"\b{writer}\s*\(", code):
-            found.append(f"{origin}: writes its reply with {writer}(); a command with a `reply` answers "
-                         f"through {name}({', '.join(f.name for f in command.reply)})")
+    writers = [w for w in RAW_WRITERS if re.search(rf"\b{w}\s*\(", code)]
+    writers += [m.group().rstrip("( \t\n") for m in JSON_WRITER.finditer(code)]
+    for writer in writers:
+        found.append(f"{origin}: writes its reply with {writer}(); a command with a `reply` answers "
+                     f"through {name}({', '.join(f.name for f in command.reply)})")
     if not calls:
         found.append(f"{origin}: never calls {name}(): its `reply` lists "
                      f"{', '.join(f.name for f in command.reply) or 'no fields'}")

@@ -175,6 +175,13 @@ RULES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "gpio_write",
         "definitions/commands/gpio_write.json [avr]: writes its reply with fw_reply_begin(); a command with a "
         "`reply` answers through fw_reply_gpio_write(pin, value)"),
+    "handler_calls_a_json_writer": (
+        lambda d: (d / "commands/src/gpio_write_avr.cpp").write_text(
+            "static void cmd_gpio_write(const long* args) {\n"
+            "  fw_json_ii(F(\"pin\"), args[0], F(\"value\"), args[1]);\n}\n", encoding="utf-8"),
+        "gpio_write",
+        "definitions/commands/gpio_write.json [avr]: writes its reply with fw_json_ii(); a command with a "
+        "`reply` answers through fw_reply_gpio_write(pin, value)"),
     "setting_default_outside_its_range": (
         lambda d: edit_json(d / "transports/serial_standard.json",
                             lambda t: t["settings"]["BAUD_RATE"].update(default=12)),

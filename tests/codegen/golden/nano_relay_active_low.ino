@@ -136,10 +136,8 @@ __attribute__((noinline)) static void fw_put(uint8_t c) {
     return;
   }
   if (fw_sum_mode == FW_SUM_LINE && c == '\n') {
-    fw_out->write('*');
-    fw_out->write(fw_hex_char((uint8_t)(fw_sum >> 4)));
-    fw_out->write(fw_hex_char(fw_sum));
-    fw_out->write(c);
+    const uint8_t suffix[] = {'*', (uint8_t)fw_hex_char((uint8_t)(fw_sum >> 4)), (uint8_t)fw_hex_char(fw_sum), '\n'};
+    fw_out->write(suffix, sizeof suffix);
     fw_sum = 0;
     return;
   }
@@ -478,10 +476,12 @@ static void fw_feed(char c) {
   }
   const uint8_t b = (uint8_t)c;
   if ((b & 0x80) && fw_frames_on) {
-    if (fw_frame_need != 0xFF || fw_len || fw_overflow || fw_bad_byte) fw_finish(past_loss, true);
+    if (fw_len) {  // a line or a frame in progress (each byte of either is counted, a bad one too)
+      fw_finish(past_loss, true);
+      fw_rx_groups = 0;  // it may have been cut inside a number
+    }
     fw_frame_need = fw_frame_count(b);
     fw_rx_crc = 0;
-    fw_rx_groups = 0;
     fw_frame_begin(b);
   } else if (fw_frame_need != 0xFF) {
     if (fw_frame_need == 0) {  // its check byte
@@ -735,15 +735,19 @@ static void fw_serial_begin() {
   fw_out = &fw_usart;
 }
 
-// Feeds what arrived; checks for lost bytes with every byte it reads, so no line that follows
-// a loss is answered as if it were whole.
+// Feeds the bytes that arrived before the call. fw_usart knows where a byte was lost (its ring
+// full, or an overrun while interrupts were off): asked after counting them, it tells of a loss
+// among or before them, so no line that follows a loss is answered as if it were whole (a loss
+// after them is the next call's). The window declared in INFO keeps a host that honours it from
+// ever filling the ring.
 static void fw_serial_poll() {
-  for (int waiting = fw_usart.available(); waiting > 0; waiting = fw_usart.available()) {
-    // fw_usart knows where a byte was lost (its ring full, or an overrun while interrupts were
-    // off). The window declared in INFO keeps a host that honours it from ever filling the ring.
+  uint8_t waiting = fw_usart.available();
+  if (waiting) {
     const int16_t lost = fw_usart.lost();
     if (lost >= 0) fw_rx_lost((uint16_t)lost);
-    fw_feed((char)fw_usart.read());
+    do {
+      fw_feed((char)fw_usart.read());
+    } while (--waiting);
   }
 }
 
@@ -768,54 +772,51 @@ static const char FW_KEY_on[] FW_FLASH = "on";
 static const char FW_KEY_pin[] FW_FLASH = "pin";
 static const char FW_KEY_state[] FW_FLASH = "state";
 static const char FW_KEY_value[] FW_FLASH = "value";
+__attribute__((noinline)) static void fw_json_i(const __FlashStringHelper* k0, long v0) {
+  fw_reply_begin();
+  fw_reply_int(k0, v0);
+  fw_reply_end();
+}
+__attribute__((noinline)) static void fw_json_ii(const __FlashStringHelper* k0, long v0, const __FlashStringHelper* k1, long v1) {
+  fw_reply_begin();
+  fw_reply_int(k0, v0);
+  fw_reply_int(k1, v1);
+  fw_reply_end();
+}
 static void fw_reply_analog_read(long pin, long value) {
   if (fw_in_frame()) {
     fw_frame_one(value);
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(FW_CODE(FW_KEY_pin), pin);
-  fw_reply_int(FW_CODE(FW_KEY_value), value);
-  fw_reply_end();
+  fw_json_ii(FW_CODE(FW_KEY_pin), pin, FW_CODE(FW_KEY_value), value);
 }
 static void fw_reply_gpio_write(long pin, long value) {
   if (fw_in_frame()) {
     fw_frame_none();
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(FW_CODE(FW_KEY_pin), pin);
-  fw_reply_int(FW_CODE(FW_KEY_value), value);
-  fw_reply_end();
+  fw_json_ii(FW_CODE(FW_KEY_pin), pin, FW_CODE(FW_KEY_value), value);
 }
 static void fw_reply_pwm_write(long pin, long duty) {
   if (fw_in_frame()) {
     fw_frame_none();
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(FW_CODE(FW_KEY_pin), pin);
-  fw_reply_int(FW_CODE(FW_KEY_duty), duty);
-  fw_reply_end();
+  fw_json_ii(FW_CODE(FW_KEY_pin), pin, FW_CODE(FW_KEY_duty), duty);
 }
 static void fw_reply_relay_set(long pin, long state) {
   if (fw_in_frame()) {
     fw_frame_none();
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(FW_CODE(FW_KEY_pin), pin);
-  fw_reply_int(FW_CODE(FW_KEY_state), state);
-  fw_reply_end();
+  fw_json_ii(FW_CODE(FW_KEY_pin), pin, FW_CODE(FW_KEY_state), state);
 }
 static void fw_reply_checksum(long on) {
   if (fw_in_frame()) {
     fw_frame_none();
     return;
   }
-  fw_reply_begin();
-  fw_reply_int(FW_CODE(FW_KEY_on), on);
-  fw_reply_end();
+  fw_json_i(FW_CODE(FW_KEY_on), on);
 }
 static void fw_reply_frames(long on) {
   fw_reply_checksum(on);
@@ -1122,9 +1123,10 @@ static void fw_frame_fail(const __FlashStringHelper* error) {
 // The frame's next argument, decoded.
 static void fw_frame_value(long value) {
   if (fw_frame_error) return;
+  *fw_frame_out = value;  // before the check (nothing to keep across it): a refused frame never runs
   fw_frame_error = fw_check_arg(fw_frame_arg, value);
   if (fw_frame_error) return;
-  *fw_frame_out++ = value;
+  fw_frame_out++;
   fw_frame_arg++;
 }
 
