@@ -335,30 +335,34 @@ def latency(ctx: Context) -> list[Row]:
 def bmcu_latency(ctx: Context) -> list[Row]:
     """The same latency on the simulated BMCU-C (CH32V203 at 144 MHz, Unicorn), its firmware
     linked against each real CH32 core from ../shared/cores/ (one cycle per instruction: the chip
-    itself is somewhat slower; resolution 50 cycles). Text lines only: the CH32V model times a
-    reply from the '\n' before it. The shipped core's medians are also `bmcu_text_cycles.<request>`
-    in the JSON. Skipped where those cores are absent."""
+    itself is somewhat slower; resolution 50 cycles), as text lines, then as frames (the requests
+    that have a frame form). The shipped core's medians are also `bmcu_text_cycles.<request>` and
+    `bmcu_frame_cycles.<request>` in the JSON. Skipped where those cores are absent."""
     if (why := ch32build.missing()) is not None:
         return [Row("bmcu_latency", "BMCU-C reply latency", "", f"skipped: {why}")]
     bmcu = board_facts("bmcu_c")
     mhz = bmcu.f_cpu // 1_000_000
     rows = []
-    medians: dict[str, int] = {}  # the shipped core's
+    medians: dict[str, dict[str, int]] = {"text": {}, "frame": {}}  # the shipped core's
     for core in ch32build.CORES:
         elf = ch32build.firmware(core, ALL_COMMANDS, RS485_DE_PIN="12")
         with board_simulator(elf, bmcu, latency=True) as sim:
             sim.attach_dht(bmcu.simulated().ports[2], "dht22", 21.5, 40.0)
             with BoardClient(sim.serial_port, 115200, timeout=10) as client:
                 client.wait_ready(within=30)
-                for request in LATENCY_REQUESTS:
-                    cycles = latencies(sim, functools.partial(client.request, request), max(ctx.rounds, 5),
-                                       timeout=10)
-                    if core == ch32build.CORES[0]:
-                        medians[request] = int(statistics.median(cycles))
-                    rows.append(Row("bmcu_latency", f"{request} (bmcu_c, {core}, {len(cycles)} requests)", "",
-                                    f"min {min(cycles)}, median {int(statistics.median(cycles))}, max "
-                                    f"{max(cycles)} cycles ({max(cycles) / mhz:.0f} us at {mhz} MHz)"))
-    ctx.figures["bmcu_text_cycles"] = medians
+                for mode, figures in medians.items():
+                    client.info(compact=mode == "frame")
+                    for request in LATENCY_REQUESTS:
+                        if mode == "frame" and client.prepare(request).form is None:
+                            continue
+                        cycles = latencies(sim, functools.partial(client.request, request), max(ctx.rounds, 5),
+                                           timeout=10)
+                        if core == ch32build.CORES[0]:
+                            figures[request] = int(statistics.median(cycles))
+                        rows.append(Row("bmcu_latency", f"{request}, {mode} (bmcu_c, {core}, {len(cycles)} requests)",
+                                        "", f"min {min(cycles)}, median {int(statistics.median(cycles))}, max "
+                                        f"{max(cycles)} cycles ({max(cycles) / mhz:.0f} us at {mhz} MHz)"))
+    ctx.figures.update(bmcu_text_cycles=medians["text"], bmcu_frame_cycles=medians["frame"])
     return rows
 
 

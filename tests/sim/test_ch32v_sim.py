@@ -24,6 +24,7 @@ from generator.host.client import BoardClient, frame, unframe
 from generator.paths import ROOT
 from generator.sim.board import (
     ClockEvent,
+    LatencyEvent,
     PinEvent,
     PwmEvent,
     UartEvent,
@@ -64,6 +65,21 @@ def test_ping_and_info(bmcu: Bmcu) -> None:
     assert (info.board, info.transport) == ("bmcu_c", "serial_standard")
     assert info.capabilities == ["analog_read", "analog_watch", "dht_read", "gpio_read", "gpio_watch",
                                  "gpio_write", "pwm_write", "relay_set"]
+
+
+def test_latency_is_timed_from_a_requests_last_byte_text_or_frame(core: str) -> None:
+    """The model reports a reply's latency from the last byte the host sent (a line's '\n', a
+    frame's CRC) to the firmware's next byte, as the AVR board does: frames are timed too."""
+    elf = ch32build.firmware(core, ALL, RS485_DE_PIN="12")
+    with board_simulator(elf, board_facts("bmcu_c"), latency=True) as sim:
+        with BoardClient(sim.serial_port, 115200, timeout=5.0) as client:
+            client.wait_ready()
+            for compact in (False, True):
+                client.info(compact=compact)
+                assert (client.prepare("PING").form is not None) == compact
+                since = sim.mark()
+                assert client.request("PING") == {"ok": 1, "cmd": "PING"}
+                assert 0 < sim.wait_for(LatencyEvent, since=since, timeout=5).cycles < 5000
 
 
 def test_gpio_write_read_and_pull_up(bmcu: Bmcu) -> None:

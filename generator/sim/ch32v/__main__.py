@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paused", action="store_true", help="start the CPU only on `run`")
     parser.add_argument("--uart-trace", action="store_true", help="emit `uart NAME BYTE START @END` per sent byte")
     parser.add_argument("--latency", action="store_true",
-                        help="emit `latency N @C`: cycles from a received '\\n' to the next byte written")
+                        help="emit `latency N @C`: cycles from the last byte the host sent (a line's '\\n', "
+                             "a frame's CRC) to the next byte written")
     parser.add_argument("elf", type=Path)
     args = parser.parse_args(argv)
     try:

@@ -33,7 +33,7 @@ from generator.sim.ch32v import chip
 from generator.sim.ch32v.peripherals import Adc, Block, Dht, Gpio, Pfic, Rcc, SysTick, Timer, Usart
 
 QUANTUM = 2000       # instructions between two looks at the peripherals, at most
-LATENCY_QUANTUM = 50  # from a received '\n' to the reply: the latency report's resolution
+LATENCY_QUANTUM = 50  # from a request's last byte to the reply: the latency report's resolution
 ILLEGAL_INSTRUCTION = 2
 MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP = 1 << 3, 1 << 7, 3 << 11
 
@@ -244,8 +244,8 @@ class Machine:
         return min(times, default=self.now + QUANTUM)
 
     def _quantum(self) -> int:
-        """Fine steps only while a reply's latency is being measured (after its '\\n')."""
-        timing = self.latency_uart and self.usarts[self.latency_uart].newline_at is not None
+        """Fine steps only while a reply's latency is being measured (after its request's last byte)."""
+        timing = self.latency_uart and self.usarts[self.latency_uart].request_end_at is not None
         return LATENCY_QUANTUM if timing else QUANTUM
 
     def run(self, cycles: int) -> None:

@@ -206,8 +206,10 @@ class Usart(Block):
         self.waiting: int | None = None
         self.inbox = bytearray()  # bytes from the host not yet on the wire
         self.next_arrival: int | None = None
-        self.newline_at: int | None = None  # when the last '\n' landed, until the next byte is sent
-        self.latency: Callable[[int, int], None] | None = None  # (cycles, now): '\n' -> next DATAR write
+        # when the last byte the host has sent so far landed (a text request's '\n', a frame's CRC),
+        # until the next byte is sent
+        self.request_end_at: int | None = None
+        self.latency: Callable[[int, int], None] | None = None  # (cycles, now): that byte -> next DATAR write
 
     def byte_cycles(self) -> int:
         brr = self.regs.get(chip.USART_BRR, 0) or 16
@@ -243,9 +245,9 @@ class Usart(Block):
 
     def write(self, offset: int, value: int, now: int) -> None:
         if offset == chip.USART_DATAR:
-            if self.newline_at is not None and self.latency is not None:
-                self.latency(now - self.newline_at, now)
-            self.newline_at = None
+            if self.request_end_at is not None and self.latency is not None:
+                self.latency(now - self.request_end_at, now)
+            self.request_end_at = None
             if self._ctlr1() & chip.C1_TE:
                 self.statr &= ~chip.ST_TC
                 if self.shifting is None:
@@ -293,8 +295,8 @@ class Usart(Block):
             else:
                 self.rdr = byte
                 self.statr |= chip.ST_RXNE
-            if byte == 0x0A:
-                self.newline_at = arrival
+            if not self.inbox:
+                self.request_end_at = arrival
             self.next_arrival = arrival + self.byte_cycles() if self.inbox and self.receiving() else None
 
     def irq(self) -> bool:
