@@ -48,6 +48,7 @@ static Print* fw_out = nullptr;      // where replies go; set by the transport
 static char fw_line[FW_LINE_MAX + 1]; // the text line, or the binary frame, being received
 static uint8_t fw_len = 0;
 static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to its end
+static uint8_t fw_star = 0xFF;       // where the line's last '*' is (its "*hh" checksum); 0xFF: none
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
 static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
@@ -363,13 +364,12 @@ static void fw_process_tokens(bool checked);
 // Answers one received line: a "*hh" suffix is checked (and the reply gets one), then the
 // words are dispatched. The reply gets its own "*hh" when the request was checksummed.
 static void fw_process_line() {
-  const char* star = strrchr(fw_line, '*');
-  if (!star) {
+  if (fw_star == 0xFF) {
     fw_process_tokens(false);
     return;
   }
   fw_sum_mode = FW_SUM_LINE;
-  if (fw_checksum_ok((uint8_t)(star - fw_line))) {
+  if (fw_checksum_ok(fw_star)) {
     fw_process_tokens(true);
   } else {
     fw_reply_error(FW_CODE(FW_BAD_CHECKSUM));
@@ -424,6 +424,7 @@ static void fw_reset_line() {
   fw_id = -1;
   fw_len = 0;
   fw_overflow = false;
+  fw_star = 0xFF;
   fw_bad_byte = false;
   fw_frame_need = 0xFF;
 }
@@ -533,6 +534,8 @@ static void fw_feed(char c) {
     return;
   } else if ((b < 0x20 && c != '\t') || b > 0x7E || c == '"' || c == '\\') {
     fw_bad_byte = true;
+  } else if (c == '*' && fw_len < FW_LINE_MAX) {
+    fw_star = fw_len;  // noted as it comes: no search of the line at its end
   }
   if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc7(fw_rx_crc, b);
   if (fw_len < FW_LINE_MAX) {
