@@ -602,7 +602,8 @@ static long fw_analog_index(long pin) {
 
 // False on pins the board has no internal pull-up for (none).
 static bool fw_pin_has_pullup(long pin) {
-  return !(fw_pin_flags(pin) & FW_PIN_NO_PULLUP);
+  (void)pin;
+  return true;  // every pin has one: nothing to look up
 }
 
 // ---- globals: transport serial_standard
