@@ -94,6 +94,20 @@ def test_the_next_client_is_served_once_the_last_one_left(tcp: esp8266host.Runni
         assert tcp.client.request("GPIO_WRITE 5 1")["ok"] == 1
 
 
+def test_a_new_client_never_inherits_half_a_frame(tcp: esp8266host.Running) -> None:
+    """A client that leaves inside a frame's number (a first group sent, its last never) leaves
+    nothing behind: the next client's first frame is read from its own bytes alone."""
+    tcp.client.info(compact=True)
+    header = tcp.client.prepare("GPIO_WRITE 5 1").data[0]
+    tcp.client.write(bytes([header, 0x40 | 0x01]))
+    tcp.client.link.flush()
+    time.sleep(0.2)  # the board reads them before it sees the client leave
+    tcp.client.link.close()
+    tcp.client = connect_when_free(tcp)
+    tcp.client.info(compact=True)
+    assert tcp.client.request("GPIO_WRITE 5 1") == {"ok": 1, "cmd": "GPIO_WRITE", "pin": 5, "value": 1}
+
+
 def test_frames_are_off_for_each_new_client(tcp: esp8266host.Running) -> None:
     """A client that turned frames on leaves; the next one starts in text, and frames it did not
     turn on are refused as bad text."""

@@ -434,6 +434,7 @@ static void fw_reset_line() {
   fw_star = 0xFF;
   fw_bad_byte = false;
   fw_frame_need = 0xFF;
+  fw_rx_groups = 0;  // a frame may end inside a number: cut short, or its client gone
 }
 
 // How many arguments a frame's header announces: its bits 5 and 6 (without a shift loop on AVR).
@@ -496,10 +497,7 @@ static void fw_feed(char c) {
   }
   const uint8_t b = (uint8_t)c;
   if ((b & 0x80) && fw_frames_on) {
-    if (fw_len) {  // a line or a frame in progress (each byte of either is counted, a bad one too)
-      fw_finish(past_loss, true);
-      fw_rx_groups = 0;  // it may have been cut inside a number
-    }
+    if (fw_len) fw_finish(past_loss, true);  // a line or a frame in progress (every byte is counted)
     fw_frame_need = fw_frame_count(b);
     fw_rx_crc = 0;
     fw_frame_begin(b);
