@@ -26,24 +26,27 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _selection(args: argparse.Namespace) -> tuple[Selection, str, Path]:
-    """The selection, sketch name and default folder: from --env's platformio.ini section (as
-    the pre: script reads it) or from --board/--transport/..."""
+def _selection(args: argparse.Namespace) -> tuple[Selection, str, Path, list[Path]]:
+    """The selection, sketch name, default folder and definitions folders: from --env's
+    platformio.ini section (as the pre: script reads it, custom_firmware_definitions included)
+    or from --board/--transport/... and --definitions."""
     if args.env:
-        given = [f"--{k}" for k in ("board", "transport", "commands", "devices") if getattr(args, k)]
+        given = [f"--{k}" for k in ("board", "transport", "commands", "devices", "definitions") if getattr(args, k)]
         if given or args.set or args.name:
-            raise FirmwareError(f"--env {args.env} takes the whole selection from platformio.ini",
+            raise FirmwareError(f"--env {args.env} takes the whole selection from platformio.ini "
+                                "(its own definitions: custom_firmware_definitions)",
                                 f"drop {', '.join(given + ['--set'] * bool(args.set) + ['--name'] * bool(args.name))}")
         options = ProjectIni(args.project_dir / "platformio.ini").env(args.env)
         selection = Selection.from_platformio(args.env, options.text("board"), options.firmware())
-        return selection, args.env, sketch_path(args.project_dir / "src", args.env).parent
+        return (selection, args.env, sketch_path(args.project_dir / "src", args.env).parent,
+                list(options.definitions(args.project_dir)))
     missing = [f"--{k}" for k in ("board", "transport") if not getattr(args, k)]
     if missing:
         raise FirmwareError(f"generate needs {' and '.join(missing)}", "or --env NAME of platformio.ini")
     selection = Selection(board=args.board, transport=args.transport, commands=tuple(split_ids(args.commands)),
                           devices=tuple(split_ids(args.devices)), settings=parse_settings(args.set))
     name = args.name or "firmware"
-    return selection, name, Path(name)
+    return selection, name, Path(name), [args.definitions or DEFINITIONS]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -51,8 +54,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from generator.codegen.sketch import generate  # noqa: PLC0415 - Jinja2 only when generating
 
     try:
-        selection, name, default_out = _selection(args)
-        sketch = generate(selection, name, args.definitions, TEMPLATES)
+        selection, name, default_out, definitions = _selection(args)
+        sketch = generate(selection, name, definitions, TEMPLATES)
         path = None
         if args.out or not args.json:
             path = Path(args.out or default_out) / sketch.filename
@@ -91,5 +94,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gen.add_argument("--json", action="store_true", help="print {success, data|error} as JSON")
     gen.add_argument("--catalogue", metavar="FILE", help="also write the firmware's protocol catalogue (JSON: "
                      "what generator.protocol.catalogue.Catalogue.from_json reads)")
-    gen.add_argument("--definitions", type=Path, default=DEFINITIONS, help="definitions folder")
+    gen.add_argument("--definitions", type=Path, help=f"definitions folder (default: {DEFINITIONS}; with --env: "
+                     "the env's custom_firmware_definitions, then that)")
     gen.set_defaults(func=cmd_generate)

@@ -88,3 +88,32 @@ def test_generate_env_writes_the_env_sketch(tmp_path: Path) -> None:
     assert (tmp_path / "bmcu_c.ino").read_text(encoding="utf-8") == expected.content
     bad = helpers.run_generator("generate", "--env", "bmcu_c", "--board", "uno", cwd=ini.parent)
     assert bad.returncode != 0 and "drop --board" in bad.stderr
+
+
+def test_generate_env_layers_the_env_own_definitions(tmp_path: Path) -> None:
+    """`generate --env` reads the env's custom_firmware_definitions as the pre: script does: a
+    command of the project's own is generated, byte for byte the pre: script's sketch; --definitions
+    beside --env is refused (the env already says where its definitions are)."""
+    from generator.codegen.selection import Selection
+    from generator.codegen.sketch import generate
+    from generator.paths import DEFINITIONS
+
+    root = tmp_path / "project"
+    helpers.write_user_command(root, {"id": "uptime", "description": "Replies millis().", "reply": ["ms"],
+                                      "code": {"functions": {"*": "@file:commands/src/uptime.cpp"}}},
+                               "static void cmd_uptime(const long* args) {\n  (void)args;\n"
+                               "  fw_reply_uptime((long)millis());\n}\n")
+    (root / "platformio.ini").write_text(
+        "[env:mine]\nboard = uno\ncustom_firmware_transport = serial_standard\n"
+        "custom_firmware_commands = uptime, gpio_read\ncustom_firmware_definitions = my_definitions\n",
+        encoding="utf-8")
+    result = helpers.run_generator("generate", "--env", "mine", "--project-dir", str(root), "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    options = ProjectIni(root / "platformio.ini").env("mine")
+    expected = generate(Selection.from_platformio("mine", "uno", options.firmware()), "mine",
+                        [root / "my_definitions", DEFINITIONS])
+    written = (tmp_path / "mine.ino").read_text(encoding="utf-8")
+    assert written == expected.content and "cmd_uptime" in written
+    both = helpers.run_generator("generate", "--env", "mine", "--project-dir", str(root),
+                                 "--definitions", str(DEFINITIONS))
+    assert both.returncode != 0 and "drop --definitions" in both.stderr
