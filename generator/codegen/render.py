@@ -176,8 +176,8 @@ def used_helpers(blocks: dict[str, list[dict[str, str]]], extra: list[str]) -> f
 def check_symbols(kind: str, definition: dict[str, Any], path: str, arch: str,
                   parts: dict[str, list[dict[str, str]]]) -> None:
     """What the definition declares, its code must define (read by cscan): a command its handler
-    `static void cmd_<id>(const long* args)`, setup and loop the functions they name, void and
-    without parameters."""
+    `static void cmd_<id>(const long* args)`, a transport `static void fw_write(uint8_t c)` (how
+    a reply's bytes leave), setup and loop the functions they name, void and without parameters."""
     defined = cscan.functions("\n".join(part["code"] for name in ("globals", "functions") for part in parts[name]))
     wanted = {f"code.{name}": part["call"] for name in ("setup", "loop") for part in parts[name]}
     for field, symbol in wanted.items():
@@ -186,6 +186,12 @@ def check_symbols(kind: str, definition: dict[str, Any], path: str, arch: str,
             raise FirmwareError(f"{path}: {field} names {symbol}, which its code for architecture {arch} "
                                 "does not define as a function without parameters",
                                 f"define static void {symbol}() in one of its globals or functions files")
+    writer = defined.get("fw_write")
+    if kind == "transport" and (writer is None or "void" not in writer.returns.split()
+                                or not re.fullmatch(r"uint8_t( \w+)?", writer.params)):
+        raise FirmwareError(f"{path}: no fw_write for architecture {arch}",
+                            "its code must define static void fw_write(uint8_t c), which sends one byte of a reply "
+                            "to the host: straight to its port, or fw_out->write(c) where the port changes")
     handler = defined.get(f"cmd_{definition['id']}")
     if kind == "command" and (handler is None or "void" not in handler.returns.split()
                               or not re.fullmatch(r"const long \*( \w+)?", handler.params)):

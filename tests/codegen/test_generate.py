@@ -428,6 +428,20 @@ def test_command_without_handler_is_refused(definitions_copy: Path) -> None:
     assert "static void cmd_no_handler(const long* args)" in message
 
 
+def test_a_transport_must_say_how_replies_leave(definitions_copy: Path) -> None:
+    """A transport's code defines fw_write(uint8_t), the protocol core's way out for a reply's
+    bytes; one without it is refused, saying what to define (a compile error would say less)."""
+    source = definitions_copy / "transports" / "src" / "serial_standard.cpp.j2"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("static void fw_write(uint8_t c) {", "static void fw_send(uint8_t c) {"),
+                      encoding="utf-8")
+    message = generate_error(uno("gpio_write"), definitions_copy)
+    assert "definitions/transports/serial_standard.json: no fw_write for architecture avr" in message
+    assert "static void fw_write(uint8_t c)" in message
+    source.write_text(text, encoding="utf-8")
+    assert "static void fw_write(uint8_t c) {" in generate(uno("gpio_write"), "ok", definitions_copy).content
+
+
 def test_a_handler_is_a_definition_not_a_mention(definitions_copy: Path) -> None:
     """The handler is found by reading the code's declarations: one only named in a comment, or
     declared without a body, is no handler (a regular expression over the text took both)."""

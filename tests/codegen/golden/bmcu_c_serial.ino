@@ -43,7 +43,10 @@ struct FwCommand {
   bool framed;          // binary: it has a frame form (a `reply`: its emitter writes frames too)
 };
 
-static Print* fw_out = nullptr;      // where replies go; set by the transport
+static Print* fw_out = nullptr;      // where replies go (the transport's port, as a Print); set by the transport
+// One byte of a reply, to the host: the transport's, straight to its port where that never
+// changes (no virtual call per byte: issue 19), else through fw_out (wifi_tcp's clients).
+static void fw_write(uint8_t c);
 static char fw_line[FW_LINE_MAX + 1]; // the text line, or the binary frame, being received
 static uint8_t fw_len = 0;
 static bool fw_overflow = false;     // the current line outgrew fw_line: drop it up to its end
@@ -117,7 +120,7 @@ static uint8_t fw_sum = 0;
 // A byte of a frame: to the transport first (the UART sends it while its check is computed).
 // The frame writers call it straight: they know the reply is a frame.
 __attribute__((noinline)) static void fw_frame_put(uint8_t c) {
-  fw_out->write(c);
+  fw_write(c);
   fw_sum = fw_crc7(fw_sum, c);
 }
 
@@ -134,7 +137,7 @@ __attribute__((noinline)) static void fw_put(uint8_t c) {
     fw_sum = 0;
     return;
   }
-  fw_out->write(c);
+  fw_write(c);
   if (fw_sum_mode == FW_SUM_LINE) fw_sum = fw_crc8(fw_sum, c);
 }
 
@@ -227,7 +230,7 @@ static void fw_reply_end() {
 
 // Ends a frame: its CRC-7 (not itself summed).
 static void fw_frame_end() {
-  fw_out->write((uint8_t)(fw_sum >> 1));
+  fw_write((uint8_t)(fw_sum >> 1));
 }
 
 // The frame writers below are the emitters' (each selection calls some of them only).
@@ -683,6 +686,11 @@ static void fw_serial_begin() {
   NVIC_EnableIRQ(USART1_IRQn);
 #endif
   fw_out = &fw_uart;
+}
+
+// A reply's byte (the protocol core's fw_write): a direct call, the port never changes.
+static void fw_write(uint8_t c) {
+  fw_uart.write(c);
 }
 
 static void fw_serial_poll() {
