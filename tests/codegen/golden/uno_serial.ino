@@ -445,18 +445,19 @@ static uint8_t fw_frame_count(uint8_t head) {
   return (uint8_t)((head & 0x20 ? 1 : 0) | (head & 0x40 ? 2 : 0));
 }
 
-// A frame is decoded and checked as its bytes arrive (the dispatch's fw_frame_begin, _value,
-// _fail), so that once its check byte is right only the handler is left to run (issue 19).
+// A frame is decoded and checked as its bytes arrive (the dispatch's fw_frame_begin, then
+// fw_request_value or _fail for each argument), so that once its check byte is right only the
+// handler is left to run (issue 19): fw_request_run.
 static void fw_frame_begin(uint8_t head);
-static void fw_frame_value(long value);
-static void fw_frame_fail(const __FlashStringHelper* error);
-static void fw_frame_run();
+static void fw_request_value(long value);
+static void fw_request_fail(const __FlashStringHelper* error);
+static void fw_request_run();
 
 // Answers a whole frame that arrived undamaged, with its check byte right (fw_feed checked).
 __attribute__((noinline)) static void fw_run_frame() {
   fw_sum_mode = FW_SUM_FRAME;
   fw_sum = 0;
-  fw_frame_run();
+  fw_request_run();
   fw_sum_mode = FW_SUM_NONE;
   fw_reset_line();
 }
@@ -522,17 +523,17 @@ static void fw_feed(char c) {
       } else {  // one group (-32..31: pins, levels): no 32-bit shifts
         const int8_t half = (int8_t)(b >> 1);
         fw_frame_need--;
-        fw_frame_value(b & 1 ? ~half : half);
+        fw_request_value(b & 1 ? ~half : half);
       }
     } else {
-      if (fw_rx_groups >> 26) fw_frame_fail(FW_CODE(FW_BAD_ARGS));
+      if (fw_rx_groups >> 26) fw_request_fail(FW_CODE(FW_BAD_ARGS));
       const uint32_t u = (fw_rx_groups << 6) | (b & 0x3F);
       if (b & 0x40) {
         fw_rx_groups = u;
       } else {  // its last group
         fw_rx_groups = 0;
         fw_frame_need--;
-        fw_frame_value((long)(u >> 1) ^ -(long)(u & 1));
+        fw_request_value((long)(u >> 1) ^ -(long)(u & 1));
       }
     }
   } else if (c == '\r') {
@@ -1146,7 +1147,7 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, const char* values,
 
 // Checks an argument's value, from text or from a frame: a number against its bounds, a pin
 // against what the board's pin is; returns an error code or nullptr.
-__attribute__((noinline)) static const __FlashStringHelper* fw_check_arg(const FwArg* arg, long value) {
+static const __FlashStringHelper* fw_check_arg(const FwArg* arg, long value) {
   const uint8_t need = fw_flash_byte(&arg->pin);
   if (!need) {
     return value < fw_flash_bound(&arg->min) || value > fw_flash_bound(&arg->max) ? FW_CODE(FW_BAD_ARGS) : nullptr;
@@ -1156,43 +1157,77 @@ __attribute__((noinline)) static const __FlashStringHelper* fw_check_arg(const F
   return flags & need ? nullptr : FW_CODE(FW_BAD_PIN);
 }
 
-// Whether a command takes `given` arguments (else: bad_args).
-static bool fw_takes(const FwCommand* command, uint8_t given) {
-  return given >= fw_flash_byte(&command->min_args) && given <= fw_flash_byte(&command->max_args);
-}
-
 // Refuses argument `arg` with `error`, naming it (nullptr: the request, no argument).
 static void fw_refuse_arg(const __FlashStringHelper* error, const FwArg* arg) {
   fw_reply_arg_error(error, arg ? (const char*)fw_flash_ptr(&arg->name) : nullptr);
 }
 
-// The handler of a command whose `given` arguments fw_args holds (or will: a frame's arrive
-// after its header), the omitted optional ones set to their defaults.
-static void (*fw_prepare(const FwCommand* command, uint8_t given))(const long*) {
+// The request being received, text or frame: fw_command_begin with its command and argument
+// count, fw_request_value with each argument in turn (or fw_request_fail when one cannot be
+// read), then fw_request_run. Each argument is checked as it comes, into fw_args; the first
+// refusal is kept and answered instead of running the command (a frame's, once the frame is
+// known to be whole).
+static void (*fw_request_handler)(const long*);
+static long* fw_request_out;            // where the next argument goes
+static const FwArg* fw_request_arg;     // its definition; after a refusal, the refused one's (nullptr: none)
+static const __FlashStringHelper* fw_request_error;  // nullptr: none so far
+
+// Command `command` with `given` arguments to come: the omitted optional ones get their defaults.
+static void fw_command_begin(const FwCommand* command, uint8_t given) {
+  fw_request_arg = nullptr;
   const uint8_t max_args = fw_flash_byte(&command->max_args);
-  const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args) + given;
-  for (uint8_t j = given; j < max_args; j++, arg++) fw_args[j] = fw_flash_bound(&arg->fallback);
-  return reinterpret_cast<void (*)(const long*)>(fw_flash_ptr(&command->handler));
+  if (given < fw_flash_byte(&command->min_args) || given > max_args) {
+    fw_request_error = FW_CODE(FW_BAD_ARGS);
+    return;
+  }
+  fw_request_error = nullptr;
+  fw_request_handler = reinterpret_cast<void (*)(const long*)>(fw_flash_ptr(&command->handler));
+  const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
+  fw_request_arg = arg;
+  fw_request_out = fw_args;
+  arg += given;
+  for (long* out = fw_args + given; out < fw_args + max_args; out++, arg++) *out = fw_flash_bound(&arg->fallback);
+}
+
+// Refuses the argument being received, unless an earlier refusal stands.
+static void fw_request_fail(const __FlashStringHelper* error) {
+  if (!fw_request_error) fw_request_error = error;
+}
+
+// The request's next argument, as a number.
+static void fw_request_value(long value) {
+  if (fw_request_error) return;
+  *fw_request_out = value;  // before the check (nothing to keep across it): a refused request never runs
+  fw_request_error = fw_check_arg(fw_request_arg, value);
+  if (fw_request_error) return;
+  fw_request_out++;
+  fw_request_arg++;
+}
+
+// Runs the request's command, or answers its refusal.
+static void fw_request_run() {
+  if (fw_request_error) {
+    fw_refuse_arg(fw_request_error, fw_request_arg);
+  } else {
+    fw_request_handler(fw_args);
+  }
 }
 
 // Runs command `index` with the `given` text arguments after its name in `tokens`.
 static void fw_run(uint8_t index, char** tokens, uint8_t given) {
-  const FwCommand* command = &FW_COMMANDS[index];  // in flash: read field by field, as needed
-  if (!fw_takes(command, given)) {
-    fw_reply_error(FW_CODE(FW_BAD_ARGS));
-    return;
-  }
-  const FwArg* arg = (const FwArg*)fw_flash_ptr(&command->args);
-  for (uint8_t j = 0; j < given; j++, arg++) {
+  fw_command_begin(&FW_COMMANDS[index], given);
+  for (uint8_t j = 0; j < given && !fw_request_error; j++) {
+    const FwArg* arg = fw_request_arg;
+    long value;
     const __FlashStringHelper* error = fw_parse_arg(fw_flash_byte(&arg->type), (const char*)fw_flash_ptr(&arg->values),
-                                                    tokens[j + 1], &fw_args[j]);
-    if (!error) error = fw_check_arg(arg, fw_args[j]);
+                                                    tokens[j + 1], &value);
     if (error) {
-      fw_refuse_arg(error, arg);
-      return;
+      fw_request_fail(error);
+    } else {
+      fw_request_value(value);
     }
   }
-  fw_prepare(command, given)(fw_args);
+  fw_request_run();
 }
 
 __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) {
@@ -1206,56 +1241,17 @@ __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) 
   fw_reply_error(FW_CODE(FW_UNKNOWN_COMMAND));
 }
 
-// The frame being received: fw_feed calls fw_frame_begin with its header, fw_frame_value with
-// each argument, and (its check byte right) fw_frame_run. Each argument is checked as it comes,
-// into fw_args; the first refusal is kept and answered once the frame is known to be whole.
-static void (*fw_frame_handler)(const long*);
-static long* fw_frame_out;            // where the next argument goes
-static const FwArg* fw_frame_arg;     // its definition; after a refusal, the refused one's (nullptr: none)
-static const __FlashStringHelper* fw_frame_error;  // nullptr: none so far
-
-// Header 0x80 | arguments << 5 | op: the command (the op-th of the catalogue) and its argument count.
+// A frame's header 0x80 | arguments << 5 | op: the command (the op-th of the catalogue) and its
+// argument count. fw_feed then gives each argument to fw_request_value and, its check byte
+// right, runs it with fw_request_run.
 static void fw_frame_begin(uint8_t head) {
   const uint8_t op = head & 0x1F;
-  fw_frame_arg = nullptr;
   if (op >= FW_FRAME_OPS || !fw_flash_byte(&FW_COMMANDS[op].framed)) {
-    fw_frame_error = FW_CODE(FW_UNKNOWN_COMMAND);
+    fw_request_arg = nullptr;
+    fw_request_error = FW_CODE(FW_UNKNOWN_COMMAND);
     return;
   }
-  const FwCommand* command = &FW_COMMANDS[op];
-  const uint8_t given = fw_frame_count(head);
-  if (!fw_takes(command, given)) {
-    fw_frame_error = FW_CODE(FW_BAD_ARGS);
-    return;
-  }
-  fw_frame_error = nullptr;
-  fw_frame_arg = (const FwArg*)fw_flash_ptr(&command->args);
-  fw_frame_out = fw_args;
-  fw_frame_handler = fw_prepare(command, given);
-}
-
-// Refuses the frame's argument being received, unless an earlier refusal stands.
-static void fw_frame_fail(const __FlashStringHelper* error) {
-  if (!fw_frame_error) fw_frame_error = error;
-}
-
-// The frame's next argument, decoded.
-static void fw_frame_value(long value) {
-  if (fw_frame_error) return;
-  *fw_frame_out = value;  // before the check (nothing to keep across it): a refused frame never runs
-  fw_frame_error = fw_check_arg(fw_frame_arg, value);
-  if (fw_frame_error) return;
-  fw_frame_out++;
-  fw_frame_arg++;
-}
-
-// Runs the frame's command, or answers its refusal.
-static void fw_frame_run() {
-  if (fw_frame_error) {
-    fw_refuse_arg(fw_frame_error, fw_frame_arg);
-  } else {
-    fw_frame_handler(fw_args);
-  }
+  fw_command_begin(&FW_COMMANDS[op], fw_frame_count(head));
 }
 
 // The catalogue (generator/protocol/catalogue.py: Catalogue.board_blob), zlib-compressed.
