@@ -139,6 +139,28 @@ def test_gpio_read_returns_what_the_simulator_drives(uno: Board) -> None:
     assert uno.ask("GPIO_READ 4 UP")["value"] == 0
 
 
+def test_gpio_read_sets_the_mode_it_is_asked_for_each_time(uno: Board) -> None:
+    """The AVR gpio_read reads a pin already set as asked straight from its port (issue 19);
+    any other pin still gets its mode first: an output becomes an input, the pull-up comes on
+    when asked, a PWM pin becomes a plain input. (The pull-up going off cannot be seen here:
+    simavr's floating pin keeps its last level, as a real one does for a while.)"""
+    uno.ask("GPIO_WRITE 4 0")
+    assert uno.ask("GPIO_READ 4")["value"] == 0 and uno.sim.read_pin("PD4") == ("in", 0)
+    for _ in range(2):  # the pull-up switched on, then already on
+        assert uno.ask("GPIO_READ 4 up")["value"] == 1 and uno.sim.read_pin("PD4") == ("in", 1)
+    for level in (0, 1, 0):  # driven from outside: read as set
+        uno.sim.set_pin("PD4", level)
+        assert uno.ask("GPIO_READ 4 up")["value"] == level
+    uno.sim.release_pin("PD4")
+    uno.ask("GPIO_WRITE 4 1")
+    uno.ask("GPIO_READ 4 up")
+    assert uno.sim.read_pin("PD4") == ("in", 1)
+    since = uno.sim.mark()
+    uno.ask("PWM_WRITE 9 64")
+    uno.sim.wait_for_pwm("PB1", since=since, timeout=3)
+    assert uno.ask("GPIO_READ 9 up")["value"] == 1 and uno.sim.read_pin("PB1") == ("in", 1)
+
+
 @pytest.mark.parametrize(("pin", "channel", "millivolts"), [("A0", 0, 2500), ("A3", 3, 1000), ("19", 5, 4990)])
 def test_analog_read_returns_the_simulated_voltage(uno: Board, pin: str, channel: int, millivolts: int) -> None:
     uno.sim.set_adc(channel, millivolts)
