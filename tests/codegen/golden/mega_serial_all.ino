@@ -67,6 +67,7 @@ static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
 static uint8_t fw_rx_crc = 0;        // CRC-7 of the frame's bytes so far (shifted left by one: fw_crc7)
 static uint32_t fw_rx_groups = 0;    // binary frame: the 6-bit groups so far of the argument being received
+static bool fw_rx_more = false;      // ... when its first group said more follow (else fw_rx_groups means nothing)
 static bool fw_rx_damaged = false;   // bytes were lost: refuse lines up to the one holding the last loss
 static uint16_t fw_rx_until = 0;     // bytes still to feed before the position of the last loss
 static long fw_args[FW_MAX_ARGS + 1]; // the arguments of the command being run, checked
@@ -437,7 +438,7 @@ static void fw_reset_line() {
   fw_star = 0xFF;
   fw_bad_byte = false;
   fw_frame_need = 0xFF;
-  fw_rx_groups = 0;  // a frame may end inside a number: cut short, or its client gone
+  fw_rx_more = false;  // a frame may end inside a number: cut short, or its client gone
 }
 
 // How many arguments a frame's header announces: its bits 5 and 6 (without a shift loop on AVR).
@@ -495,7 +496,7 @@ static void fw_finish(bool past_loss, bool cut) {
 // always starts a frame. With frames off it is a bad byte of the text line in progress.
 static void fw_feed(char c) {
   bool past_loss = true;
-  if (fw_rx_until) {
+  if (fw_rx_damaged && fw_rx_until) {  // fw_rx_until is 0 while no loss is pending (a byte test first)
     fw_rx_until--;
     past_loss = false;
   }
@@ -517,9 +518,10 @@ static void fw_feed(char c) {
     }
     // An argument: fw_put_vlq's form. Past 32 bits (a 7th group, or a 6th beyond them) it is
     // refused, never wrapped.
-    if (!fw_rx_groups) {  // its first group (or a leading zero one)
+    if (!fw_rx_more) {  // its first group
       if (b & 0x40) {
         fw_rx_groups = b & 0x3F;
+        fw_rx_more = true;
       } else {  // one group (-32..31: pins, levels): no 32-bit shifts
         const int8_t half = (int8_t)(b >> 1);
         fw_frame_need--;
@@ -531,7 +533,7 @@ static void fw_feed(char c) {
       if (b & 0x40) {
         fw_rx_groups = u;
       } else {  // its last group
-        fw_rx_groups = 0;
+        fw_rx_more = false;
         fw_frame_need--;
         fw_request_value((long)(u >> 1) ^ -(long)(u & 1));
       }
@@ -1277,10 +1279,9 @@ static void fw_request_fail(const __FlashStringHelper* error) {
 // The request's next argument, as a number.
 static void fw_request_value(long value) {
   if (fw_request_error) return;
-  *fw_request_out = value;  // before the check (nothing to keep across it): a refused request never runs
   fw_request_error = fw_check_arg(fw_request_arg, value);
   if (fw_request_error) return;
-  fw_request_out++;
+  *fw_request_out++ = value;
   fw_request_arg++;
 }
 
