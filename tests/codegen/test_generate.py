@@ -197,7 +197,8 @@ def test_devices_add_their_commands_once() -> None:
 
 def test_settings_reach_code_as_typed_values(sketches: dict[str, Sketch]) -> None:
     """BAUD_RATE as an integer, RELAY_ACTIVE_LOW as C's true/false."""
-    assert "fw_usart.begin(9600);" in sketches["mega_serial_all"].content
+    assert "// At BAUD_RATE (9600), 8N1." in sketches["mega_serial_all"].content
+    assert "/ 9600UL - 1) / 2" in sketches["mega_serial_all"].content
     assert "(on != true)" in sketches["nano_relay_active_low"].content
     assert "(on != false)" in sketches["mega_serial_all"].content
 

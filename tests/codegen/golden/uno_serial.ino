@@ -673,13 +673,20 @@ ISR(FW_USART_RX_VECT, ISR_NAKED) {
         [lost_at] "i"(&fw_usart_lost_at), [ring] "i"(fw_usart_rx));
 }
 
+// Double speed (U2X) at BAUD_RATE, as the core decides: not for 57600 at 16 MHz (the bootloaders'
+// and USB bridges' timing), nor where the divider would not fit 12 bits.
+#define FW_USART_U2X (!((F_CPU == 16000000UL && 115200UL == 57600UL) || (F_CPU / 4 / 115200UL - 1) / 2 > 4095))
+// Written to UCSRnA after each byte sent: its settings, and TXC (a 1 clears it) so that flush()
+// waits for that byte's stop bit. A constant: no read of the register first.
+#define FW_USART_A_TXC ((uint8_t)((FW_USART_U2X ? _BV(U2X0) : 0) | _BV(TXC0)))
+static bool fw_usart_written = false;  // a byte was sent: TXC means something
+
 // The next queued byte to the data register (the interrupt's work, or a poll's with interrupts off).
 static inline __attribute__((always_inline)) void fw_usart_send_next() {
   const uint8_t tail = fw_usart_tx_tail;
   UDR0 = fw_usart_tx[tail];
   fw_usart_tx_tail = (uint8_t)((tail + 1) & (FW_USART_RING - 1));
-  // Clears TXC (written as 1) so that flush() waits for this byte's stop bit.
-  UCSR0A = (uint8_t)((UCSR0A & (_BV(U2X0) | _BV(MPCM0))) | _BV(TXC0));
+  UCSR0A = FW_USART_A_TXC;
   if (fw_usart_tx_head == fw_usart_tx_tail) UCSR0B &= (uint8_t)~_BV(UDRIE0);
 }
 
@@ -690,15 +697,10 @@ ISR(FW_USART_UDRE_VECT) {
 class FwUsart : public Print {
  public:
   using Print::write;
-  void begin(unsigned long baud) {
-    uint16_t setting = (uint16_t)((F_CPU / 4 / baud - 1) / 2);  // double speed (U2X) first
-    UCSR0A = _BV(U2X0);
-    // As the core: 57600 at 16 MHz without U2X (the bootloaders' and USB bridges' timing), and
-    // without it where the divider would not fit 12 bits.
-    if ((F_CPU == 16000000UL && baud == 57600) || setting > 4095) {
-      UCSR0A = 0;
-      setting = (uint16_t)((F_CPU / 8 / baud - 1) / 2);
-    }
+  // At BAUD_RATE (115200), 8N1.
+  void begin() {
+    const uint16_t setting = (uint16_t)((F_CPU / (FW_USART_U2X ? 4 : 8) / 115200UL - 1) / 2);
+    UCSR0A = FW_USART_U2X ? _BV(U2X0) : 0;
     UBRR0H = (uint8_t)(setting >> 8);
     UBRR0L = (uint8_t)setting;
     UCSR0C = SERIAL_8N1;
@@ -725,13 +727,18 @@ class FwUsart : public Print {
     return (int16_t)((at - fw_usart_rx_tail) & (FW_USART_RING - 1));
   }
   size_t write(uint8_t c) override {
-    written_ = true;
+    put(c);
+    return 1;
+  }
+  // write(c) without Print's return value (the transport's fw_write).
+  void put(uint8_t c) {
+    fw_usart_written = true;
     if (fw_usart_tx_head == fw_usart_tx_tail && (UCSR0A & _BV(UDRE0))) {
       ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {  // the byte, then TXC cleared, before any interrupt
         UDR0 = c;
-        UCSR0A = (uint8_t)((UCSR0A & (_BV(U2X0) | _BV(MPCM0))) | _BV(TXC0));
+        UCSR0A = FW_USART_A_TXC;
       }
-      return 1;
+      return;
     }
     const uint8_t next = (uint8_t)((fw_usart_tx_head + 1) & (FW_USART_RING - 1));
     while (next == fw_usart_tx_tail) {  // full: the interrupt frees a place, or (interrupts off) this loop
@@ -742,20 +749,16 @@ class FwUsart : public Print {
       fw_usart_tx_head = next;
       UCSR0B |= _BV(UDRIE0);
     }
-    return 1;
   }
   // Returns once the last byte written has left, stop bit included.
   void flush() override {
-    if (!written_) return;  // TXC cannot be set before a first byte
+    if (!fw_usart_written) return;  // TXC cannot be set before a first byte
     while ((UCSR0B & _BV(UDRIE0)) || !(UCSR0A & _BV(TXC0))) {
       if (!(SREG & _BV(SREG_I)) && (UCSR0B & _BV(UDRIE0)) && (UCSR0A & _BV(UDRE0))) {
         fw_usart_send_next();
       }
     }
   }
-
- private:
-  bool written_ = false;
 };
 static FwUsart fw_usart;
 
@@ -763,11 +766,11 @@ static FwUsart fw_usart;
 
 // A reply's byte (the protocol core's fw_write): a direct call, the port never changes.
 static void fw_write(uint8_t c) {
-  fw_usart.write(c);
+  fw_usart.put(c);
 }
 
 static void fw_serial_begin() {
-  fw_usart.begin(115200);
+  fw_usart.begin();
   fw_out = &fw_usart;
 }
 
