@@ -61,7 +61,8 @@ static bool fw_overflow = false;     // the current line outgrew fw_line: drop i
 static uint8_t fw_star = 0xFF;       // where the line's last '*' is (its "*hh" checksum); 0xFF: none
 static bool fw_bad_byte = false;     // the current line holds a byte outside printable ASCII
 static const char* fw_cmd = "";      // command being answered (UPPERCASE, as received)
-static long fw_id = -1;              // the request's "@<id>", echoed in its reply; -1: none
+static long fw_id = 0;               // the request's "@<id>", echoed in its reply (when fw_has_id)
+static bool fw_has_id = false;
 static bool fw_frames_on = false;    // FRAMES 1 was received since the last reset
 static bool fw_checksum_on = false;  // CHECKSUM 1: text lines without a valid "*hh" are refused
 static uint8_t fw_frame_need = 0xFF; // binary frame: arguments still to come (0: its check byte); 0xFF: none
@@ -204,7 +205,7 @@ static void fw_put_decimal(long value, bool tenths) {
 // {"ok":<ok>,["id":<id>,]"cmd":"<fw_cmd>" (JSON replies only).
 static void fw_reply_head(bool ok) {
   fw_print(ok ? F("{\"ok\":1") : F("{\"ok\":0"));
-  if (fw_id >= 0) {
+  if (fw_has_id) {
     fw_print(F(",\"id\":"));
     fw_put_decimal(fw_id, false);
   }
@@ -267,8 +268,9 @@ __attribute__((unused)) static void fw_frame_head(uint8_t count) {
   fw_frame_put((uint8_t)(0x80 | count));
 }
 
-// A number in a frame: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
-__attribute__((noinline, unused)) static void fw_put_vlq(long value) {
+// A number in a frame: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the
+// last; after `head` when it is not 0 (fw_frame_one's: `value` is not kept across a call).
+__attribute__((noinline, unused)) static void fw_put_vlq(long value, uint8_t head = 0) {
   uint32_t u = ((uint32_t)value << 1) ^ (uint32_t)(value >> 31);
   uint8_t groups[6];
   uint8_t n = 0;
@@ -276,6 +278,7 @@ __attribute__((noinline, unused)) static void fw_put_vlq(long value) {
     groups[n++] = (uint8_t)(u & 0x3F);
     u >>= 6;
   } while (u);
+  if (head) fw_frame_put(head);
   while (--n) fw_frame_put((uint8_t)(0x40 | groups[n]));
   fw_frame_put(groups[0]);
 }
@@ -285,8 +288,7 @@ __attribute__((noinline, unused)) static void fw_frame_one(long value) {
   if ((uint32_t)value < 32) {
     fw_frame_put((uint8_t)(0xA0 | value));
   } else {
-    fw_frame_head(1);
-    fw_put_vlq(value);
+    fw_put_vlq(value, 0x81);  // the header of one value, then it
   }
   fw_frame_end();
 }
@@ -417,6 +419,7 @@ static void fw_process_tokens(bool checked) {
       return;
     }
     fw_id = id;
+    fw_has_id = true;
     if (count == 1) {  // an id but no command
       fw_reply_error(FW_CODE(FW_BAD_REQUEST));
       return;
@@ -432,7 +435,7 @@ static void fw_process_tokens(bool checked) {
 }
 
 static void fw_reset_line() {
-  fw_id = -1;
+  fw_has_id = false;
   fw_len = 0;
   fw_overflow = false;
   fw_star = 0xFF;
@@ -1259,9 +1262,9 @@ static const __FlashStringHelper* fw_request_error;  // nullptr: none so far
 
 // Command `command` with `given` arguments to come: the omitted optional ones get their defaults.
 static void fw_command_begin(const FwCommand* command, uint8_t given) {
-  fw_request_arg = nullptr;
   const uint8_t max_args = fw_flash_byte(&command->max_args);
   if (given < fw_flash_byte(&command->min_args) || given > max_args) {
+    fw_request_arg = nullptr;
     fw_request_error = FW_CODE(FW_BAD_ARGS);
     return;
   }
