@@ -20,6 +20,7 @@ from generator.protocol.checks import crc7_by_bits, crc8_by_bits
 
 DRIVER = """#include <cstdint>
 #include <cstdio>
+#define FW_INLINE inline
 {functions}
 int main() {{
   for (unsigned crc = 0; crc < 256; crc++) {{
@@ -32,8 +33,8 @@ int main() {{
 
 
 def function(content: str, name: str) -> str:
-    """The definition of `static uint8_t name(...)` in the sketch, up to its closing brace."""
-    found = re.search(rf"^static uint8_t {name}\(.*?^}}\n", content, re.MULTILINE | re.DOTALL)
+    """The definition of `[FW_INLINE ]static uint8_t name(...)` in the sketch, up to its closing brace."""
+    found = re.search(rf"^(FW_INLINE )?static uint8_t {name}\(.*?^}}\n", content, re.MULTILINE | re.DOTALL)
     assert found, f"no {name} in the generated sketch"
     return found.group(0)
 

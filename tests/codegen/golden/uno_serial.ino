@@ -97,7 +97,7 @@ __attribute__((unused)) static void fw_rx_lost(uint16_t waiting) {
 // shifted left by one; x^2 + x + 1 for CRC-8): r * p, whose bits past the eighth (t) are
 // reduced once more, is (r ^ t) * p. 8-bit operations only (AVR: no shift loops). Every input is
 // checked against the bitwise form by tests/codegen/test_crc.py.
-static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
+FW_INLINE static uint8_t fw_crc7(uint8_t crc, uint8_t byte) {
   const uint8_t r = (uint8_t)(crc ^ byte);
   uint8_t x = (uint8_t)(r ^ (r >> 4));
   if (r & 0x80) x ^= 1;
@@ -463,7 +463,12 @@ __attribute__((noinline)) static void fw_run_frame() {
   fw_sum = 0;
   fw_request_run();
   fw_sum_mode = FW_SUM_NONE;
-  fw_reset_line();
+  // What fw_reset_line would reset, this frame left set: its length and that a frame is in
+  // progress. A line in progress was finished at its header, a frame's bytes touch nothing of a
+  // text line, and its check byte came after its last argument's last group, not past the line's
+  // length (those go to fw_finish).
+  fw_len = 0;
+  fw_frame_need = 0xFF;
 }
 
 // Answers the text line just received, or refuses it, or a frame, when it is damaged: bytes
@@ -507,9 +512,12 @@ static void fw_feed(char c) {
   if ((b & 0x80) && fw_frames_on) {
     if (fw_len) fw_finish(past_loss, true);  // a line or a frame in progress (every byte is counted)
     fw_frame_need = fw_frame_count(b);
-    fw_rx_crc = 0;
+    fw_rx_crc = fw_crc7(0, b);
+    fw_len = 1;  // a frame's bytes are counted, not kept: they are decoded as they come
     fw_frame_begin(b);
-  } else if (fw_frame_need != 0xFF) {
+    return;
+  }
+  if (fw_frame_need != 0xFF) {
     if (fw_frame_need == 0) {  // its check byte
       // b < 0x80 (else it is a header) and fw_rx_crc's bit 0 is 0: b is right when 2b is fw_rx_crc
       if (fw_rx_damaged || fw_overflow || (uint8_t)(b << 1) != fw_rx_crc) {
@@ -521,27 +529,36 @@ static void fw_feed(char c) {
     }
     // An argument: fw_put_vlq's form. Past 32 bits (a 7th group, or a 6th beyond them) it is
     // refused, never wrapped.
+    fw_rx_crc = fw_crc7(fw_rx_crc, b);
+    if (fw_len < FW_LINE_MAX) {
+      fw_len++;
+    } else {
+      fw_overflow = true;
+    }
+    long value;
     if (!fw_rx_more) {  // its first group
       if (b & 0x40) {
         fw_rx_groups = b & 0x3F;
         fw_rx_more = true;
-      } else {  // one group (-32..31: pins, levels): no 32-bit shifts
-        const int8_t half = (int8_t)(b >> 1);
-        fw_frame_need--;
-        fw_request_value(b & 1 ? ~half : half);
+        return;
       }
+      const int8_t half = (int8_t)(b >> 1);  // one group (-32..31: pins, levels): no 32-bit shifts
+      value = b & 1 ? ~half : half;
     } else {
       if (fw_rx_groups >> 26) fw_request_fail(FW_CODE(FW_BAD_ARGS));
       const uint32_t u = (fw_rx_groups << 6) | (b & 0x3F);
       if (b & 0x40) {
         fw_rx_groups = u;
-      } else {  // its last group
-        fw_rx_more = false;
-        fw_frame_need--;
-        fw_request_value((long)(u >> 1) ^ -(long)(u & 1));
+        return;
       }
+      fw_rx_more = false;  // its last group
+      value = (long)(u >> 1) ^ -(long)(u & 1);
     }
-  } else if (c == '\r') {
+    fw_frame_need--;
+    fw_request_value(value);
+    return;
+  }
+  if (c == '\r') {
     return;
   } else if (c == '\n') {
     fw_finish(past_loss, false);
@@ -551,7 +568,6 @@ static void fw_feed(char c) {
   } else if (c == '*' && fw_len < FW_LINE_MAX) {
     fw_star = fw_len;  // noted as it comes: no search of the line at its end
   }
-  if (fw_frame_need != 0xFF) fw_rx_crc = fw_crc7(fw_rx_crc, b);
   if (fw_len < FW_LINE_MAX) {
     fw_line[fw_len++] = c;
   } else {
@@ -1212,7 +1228,8 @@ static void fw_command_begin(const FwCommand* command, uint8_t given) {
   fw_request_arg = arg;
   fw_request_out = fw_args;
   arg += given;
-  for (long* out = fw_args + given; out < fw_args + max_args; out++, arg++) *out = fw_flash_bound(&arg->fallback);
+  long* out = fw_args + given;
+  for (uint8_t n = (uint8_t)(max_args - given); n; n--, arg++) *out++ = fw_flash_bound(&arg->fallback);
 }
 
 // Refuses the argument being received, unless an earlier refusal stands.
