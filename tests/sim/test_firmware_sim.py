@@ -30,7 +30,7 @@ ENVS = {
     "uno": helpers.avr_env("uno", transport="serial_standard", commands=ALL),
     "simlow": helpers.avr_env("nanoatmega328", transport="serial_standard", commands="relay_set, GPIO_READ",
                               relay_active_low="true", baud_rate="57600"),
-    "simmega": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write"),
+    "simmega": helpers.avr_env("megaatmega2560", transport="serial_standard", commands="gpio_write, gpio_read"),
 }
 
 
@@ -272,10 +272,16 @@ def test_garbage_bursts_without_newlines_then_a_good_line(target: targets.Target
 def test_mega_runs_its_own_selection(project: Path) -> None:
     for mega in start_board(project, "simmega"):
         info = mega.client.info()
-        assert (info.board, info.capabilities) == ("arduino_mega2560", ["gpio_write"])
+        assert (info.board, info.capabilities) == ("arduino_mega2560", ["gpio_read", "gpio_write"])
         mega.ask("GPIO_WRITE 13 1")
         mega.sim.wait_for_pin("PB7", 1, timeout=2)    # D13 is PB7 on the Mega
         assert mega.ask("ANALOG_READ A0")["error"] == "unknown_command"
+        # gpio_read finds a port's three registers from its PINx (gpio_read_avr.cpp): ports of the
+        # low I/O space and of the extended one (PK, PL from 0x106).
+        for pin, port in ((22, "PA0"), (62, "PK0"), (49, "PL0"), (42, "PL7")):
+            for level in (1, 0):
+                mega.sim.set_pin(port, level)
+                assert mega.ask(f"GPIO_READ {pin}")["value"] == level, (pin, level)
 
 
 # ---- the pio targets ---------------------------------------------------------------------

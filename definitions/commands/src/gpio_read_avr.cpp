@@ -7,8 +7,11 @@ __attribute__((noinline)) static int8_t fw_gpio_level_as_set(uint8_t pin, uint8_
   if (digitalPinToTimer(pin) != NOT_ON_TIMER) return -1;
   const uint8_t bit = digitalPinToBitMask(pin);
   const uint8_t port = digitalPinToPort(pin);
-  if ((*portModeRegister(port) & bit) || ((*portOutputRegister(port) & bit) ? 1 : 0) != pull) return -1;
-  return *portInputRegister(port) & bit ? 1 : 0;
+  // Every port of a classic AVR (the cores' "avr" architecture) is PINx, DDRx, PORTx at three
+  // consecutive addresses (the datasheets' I/O port memory maps): one lookup gives all three.
+  volatile uint8_t* const in = portInputRegister(port);
+  if ((in[1] & bit) || ((in[2] & bit) ? 1 : 0) != pull) return -1;
+  return *in & bit ? 1 : 0;
 }
 
 static void cmd_gpio_read(const long* args) {
