@@ -306,7 +306,7 @@ def test_probe_says_exactly_what_differs(project: Path) -> None:
     assert "board: board has arduino_mega2560, this env builds arduino_uno" in result.output
     assert (f"hash: board has {stamp(project, 'simmega').identity.hash}, this env builds "
             f"{stamp(project, 'uno').identity.hash}") in result.output
-    assert "capabilities missing on the board: analog_read, dht_read, gpio_read, pwm_write, relay_set" \
+    assert "capabilities missing on the board: analog_read, dht_read, pwm_write, relay_set" \
         in result.output
     assert "Traceback" not in result.output
 
