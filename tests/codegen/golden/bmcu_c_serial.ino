@@ -119,11 +119,11 @@ static uint8_t fw_sum_mode = FW_SUM_NONE;
 static uint8_t fw_sum = 0;
 #define fw_in_frame() (fw_sum_mode == FW_SUM_FRAME)
 
-// A byte of a frame: to the transport first (the UART sends it while its check is computed).
-// The frame writers call it straight: they know the reply is a frame.
+// A byte of a frame, into its check first: then nothing is kept across the call to the transport
+// (pipelined frames: issue 19). The frame writers call it straight: they know the reply is a frame.
 __attribute__((noinline)) static void fw_frame_put(uint8_t c) {
-  fw_write(c);
   fw_sum = fw_crc7(fw_sum, c);
+  fw_write(c);
 }
 
 // Every byte of a reply, as fw_sum_mode says it is checked.
@@ -241,9 +241,8 @@ __attribute__((unused)) static void fw_frame_head(uint8_t count) {
   fw_frame_put((uint8_t)(0x80 | count));
 }
 
-// A number in a frame: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the
-// last; after `head` when it is not 0 (fw_frame_one's: `value` is not kept across a call).
-__attribute__((noinline, unused)) static void fw_put_vlq(long value, uint8_t head = 0) {
+// A number in a frame: zigzag, then 6-bit groups, most significant first, 0x40 set on all but the last.
+__attribute__((noinline, unused)) static void fw_put_vlq(long value) {
   uint32_t u = ((uint32_t)value << 1) ^ (uint32_t)(value >> 31);
   uint8_t groups[6];
   uint8_t n = 0;
@@ -251,18 +250,24 @@ __attribute__((noinline, unused)) static void fw_put_vlq(long value, uint8_t hea
     groups[n++] = (uint8_t)(u & 0x3F);
     u >>= 6;
   } while (u);
-  if (head) fw_frame_put(head);
   while (--n) fw_frame_put((uint8_t)(0x40 | groups[n]));
   fw_frame_put(groups[0]);
 }
 
+// A whole success frame of one number past 31 (not inlined: fw_frame_one keeps nothing across a call).
+__attribute__((noinline, unused)) static void fw_frame_number(long value) {
+  fw_frame_head(1);
+  fw_put_vlq(value);
+  fw_frame_end();
+}
+
 // A whole success frame of one number: 0..31 in the header itself.
 __attribute__((noinline, unused)) static void fw_frame_one(long value) {
-  if ((uint32_t)value < 32) {
-    fw_frame_put((uint8_t)(0xA0 | value));
-  } else {
-    fw_put_vlq(value, 0x81);  // the header of one value, then it
+  if ((uint32_t)value >= 32) {
+    fw_frame_number(value);
+    return;
   }
+  fw_frame_put((uint8_t)(0xA0 | value));
   fw_frame_end();
 }
 
@@ -971,20 +976,8 @@ static const __FlashStringHelper* fw_parse_arg(uint8_t type, const char* values,
   return fw_parse_long(token, out) ? nullptr : FW_CODE(FW_BAD_ARGS);
 }
 
-// Checks an argument's value, from text or from a frame: a number against its bounds, a pin
-// against what the board's pin is; returns an error code or nullptr.
-static const __FlashStringHelper* fw_check_arg(const FwArg* arg, long value) {
-  const uint8_t need = fw_flash_byte(&arg->pin);
-  if (!need) {
-    return value < fw_flash_bound(&arg->min) || value > fw_flash_bound(&arg->max) ? FW_CODE(FW_BAD_ARGS) : nullptr;
-  }
-  const uint8_t flags = fw_pin_flags(value);
-  if (flags & FW_PIN_RESERVED) return FW_CODE(FW_RESERVED_PIN);
-  return flags & need ? nullptr : FW_CODE(FW_BAD_PIN);
-}
-
 // Refuses argument `arg` with `error`, naming it (nullptr: the request, no argument).
-static void fw_refuse_arg(const __FlashStringHelper* error, const FwArg* arg) {
+__attribute__((noinline)) static void fw_refuse_arg(const __FlashStringHelper* error, const FwArg* arg) {
   fw_reply_arg_error(error, arg ? (const char*)fw_flash_ptr(&arg->name) : nullptr);
 }
 
@@ -1021,17 +1014,39 @@ static void fw_request_fail(const __FlashStringHelper* error) {
   if (!fw_request_error) fw_request_error = error;
 }
 
-// The request's next argument, as a number.
-static void fw_request_value(long value) {
-  if (fw_request_error) return;
-  fw_request_error = fw_check_arg(fw_request_arg, value);
-  if (fw_request_error) return;
+// Keeps the request's next argument, or its refusal (nullptr: none).
+FW_INLINE static void fw_request_keep(long value, const __FlashStringHelper* error) {
+  if (error) {
+    fw_request_error = error;  // it was nullptr: fw_request_value takes no argument after a refusal
+    return;
+  }
   *fw_request_out++ = value;
   fw_request_arg++;
 }
 
+// A number against its argument's bounds. Not inlined, and called last: its two bounds keep no
+// registers busy (saved and restored) in the path of pins.
+__attribute__((noinline)) static void fw_request_number(const FwArg* arg, long value) {
+  fw_request_keep(value, value < fw_flash_bound(&arg->min) || value > fw_flash_bound(&arg->max) ? FW_CODE(FW_BAD_ARGS)
+                                                                                               : nullptr);
+}
+
+// The request's next argument, as a number, checked, from text or from a frame: a number against
+// its bounds, a pin against what the board's pin is.
+static void fw_request_value(long value) {
+  if (fw_request_error) return;
+  const FwArg* arg = fw_request_arg;
+  const uint8_t need = fw_flash_byte(&arg->pin);
+  if (!need) {
+    fw_request_number(arg, value);
+    return;
+  }
+  const uint8_t flags = fw_pin_flags(value);
+  fw_request_keep(value, flags & FW_PIN_RESERVED ? FW_CODE(FW_RESERVED_PIN) : flags & need ? nullptr : FW_CODE(FW_BAD_PIN));
+}
+
 // Runs the request's command, or answers its refusal.
-static void fw_request_run() {
+FW_INLINE static void fw_request_run() {
   if (fw_request_error) {
     fw_refuse_arg(fw_request_error, fw_request_arg);
   } else {
