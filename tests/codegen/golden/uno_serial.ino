@@ -1210,12 +1210,17 @@ static long* fw_request_out;            // where the next argument goes
 static const FwArg* fw_request_arg;     // its definition; after a refusal, the refused one's (nullptr: none)
 static const __FlashStringHelper* fw_request_error;  // nullptr: none so far
 
+// Refuses the request as a whole (its command or its argument count), naming no argument.
+static void fw_request_refuse(const __FlashStringHelper* error) {
+  fw_request_arg = nullptr;
+  fw_request_error = error;
+}
+
 // Command `command` with `given` arguments to come: the omitted optional ones get their defaults.
 static void fw_command_begin(const FwCommand* command, uint8_t given) {
   const uint8_t max_args = fw_flash_byte(&command->max_args);
   if (given < fw_flash_byte(&command->min_args) || given > max_args) {
-    fw_request_arg = nullptr;
-    fw_request_error = FW_CODE(FW_BAD_ARGS);
+    fw_request_refuse(FW_CODE(FW_BAD_ARGS));
     return;
   }
   fw_request_error = nullptr;
@@ -1307,8 +1312,7 @@ __attribute__((noinline)) static void fw_dispatch(char** tokens, uint8_t count) 
 static void fw_frame_begin(uint8_t head) {
   const uint8_t op = head & 0x1F;
   if (op >= FW_FRAME_OPS || !fw_flash_byte(&FW_COMMANDS[op].framed)) {
-    fw_request_arg = nullptr;
-    fw_request_error = FW_CODE(FW_UNKNOWN_COMMAND);
+    fw_request_refuse(FW_CODE(FW_UNKNOWN_COMMAND));
     return;
   }
   fw_command_begin(&FW_COMMANDS[op], fw_frame_count(head));
